@@ -1,0 +1,1 @@
+"""Storage adapters: :mod:`calltrack.storage.memory` and :mod:`calltrack.storage.sql`."""
