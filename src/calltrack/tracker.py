@@ -417,6 +417,7 @@ class CallTracker:
                 dial_status=status,
                 mark=mark,
                 talk_seconds=max(call.talk_seconds, event.talk_seconds or 0),
+                ended_at=call.ended_at or now,
                 candidate=who,
                 response_id=response_id,
                 recording_url=call.recording_url or event.recording_url,
@@ -475,7 +476,15 @@ class CallTracker:
         return Acknowledge()
 
     def _whisper(self, event: WhisperRequest) -> Decision:
-        self._find_call(event.provider, event.call_id)
+        seen = self._find_call(event.provider, event.call_id)
+        if seen.answered_at is None:
+
+            def work(tx: Transaction) -> None:
+                call = tx.get_call(seen.call_id)
+                if call is not None and call.answered_at is None:
+                    tx.update_call(attrs.evolve(call, answered_at=self.clock.now()))
+
+            self._atomic(work)
         key = self.settings.accept_key
         return Whisper(
             prompt=self.prompts.prompt(PromptKind.WHISPER),

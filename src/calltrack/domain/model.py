@@ -233,6 +233,8 @@ class Call:
         dial_status: How the forwarded leg ended, once known.
         mark: Its mark in the Calls folder, once the forwarded leg has ended.
         talk_seconds: Talk time of the bridged conversation.
+        answered_at: When the recruiter picked up (the whisper was asked for), if they did.
+        ended_at: When the forwarded leg's end was reported.
         recording_url: Link to the recording, once it is ready.
         candidate: The caller as the directory knew them when the call was classified.
         response_id: The response this call made or attached to.
@@ -252,6 +254,8 @@ class Call:
     dial_status: DialStatus | None = None
     mark: Mark | None = None
     talk_seconds: int = 0
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
     recording_url: str | None = None
     candidate: Candidate | None = None
     response_id: str | None = None

@@ -243,6 +243,8 @@ class StorageContract:
                 dial_status=DialStatus.ANSWERED,
                 mark=Mark.RESPONSE_BY_CALL,
                 talk_seconds=61,
+                answered_at=T0 + timedelta(seconds=5),
+                ended_at=T0 + timedelta(seconds=70),
                 candidate=Candidate("c1", "Anna", "https://r/1"),
                 response_id="v1:c1",
                 recording_url="https://rec/1.mp3",
