@@ -714,7 +714,7 @@ class SqlStorage:
     ) -> None:
         """Make the engine; nothing is connected yet."""
         self._url = _parse_url(url)
-        self.url = mask_url(self._url)
+        self.url = mask_url(url)
         self._check = check_schema
         self._checked = False
         self._lock = threading.Lock()
