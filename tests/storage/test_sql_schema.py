@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -123,9 +124,9 @@ class TestSchemaVersions:
         with pytest.raises(SchemaOutOfDate) as caught, storage.transaction():
             pass
         assert (caught.value.found, caught.value.needed) == ("0001", "0002")
-        assert (
-            f"older than the 0002 this calltrack needs; upgrade it with `calltrack db upgrade --db '{url}'`"
-            in str(caught.value)
+        command = f"`calltrack db upgrade --db '{url}'`"
+        assert f"older than the 0002 this calltrack needs; upgrade it with {command}" in str(
+            caught.value
         )
         storage.close()
 
@@ -191,5 +192,5 @@ class TestBadUrls:
 
     def test_a_sqlite_file_in_a_missing_directory(self, tmp_path: Path) -> None:
         url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
-        with pytest.raises(StorageUnavailable, match="missing/x.db"):
+        with pytest.raises(StorageUnavailable, match=re.escape(url.removeprefix("sqlite:///"))):
             upgrade(url)
