@@ -84,6 +84,12 @@ def _where(predicate: str) -> dict[str, Any]:
     return {"sqlite_where": clause, "postgresql_where": clause}
 
 
+# The Calls folder's indexes, one per filter.
+FOLDER_ALL = "ix_calls_vacancy_id_started_at_call_id"
+FOLDER_NO_SPAM = "ix_calls_vacancy_id_is_spam_started_at_call_id"
+FOLDER_MISSED = "ix_calls_vacancy_id_is_missed_started_at_call_id"
+FOLDER_RESUME = "ix_calls_vacancy_id_has_resume_started_at_call_id"
+
 _ID = sa.String(255)
 _PHONE = sa.String(32)
 _WORD = sa.String(32)
@@ -169,10 +175,10 @@ calls = sa.Table(
     sa.Column("is_missed", sa.Boolean(create_constraint=False), nullable=False),
     sa.Column("has_resume", sa.Boolean(create_constraint=False), nullable=False),
     # The Calls folder, newest first: everything, spam hidden, missed only, with resume only.
-    sa.Index(None, "vacancy_id", "started_at", "call_id"),
-    sa.Index(None, "vacancy_id", "is_spam", "started_at", "call_id"),
-    sa.Index(None, "vacancy_id", "is_missed", "started_at", "call_id"),
-    sa.Index(None, "vacancy_id", "has_resume", "started_at", "call_id"),
+    sa.Index(FOLDER_ALL, "vacancy_id", "started_at", "call_id"),
+    sa.Index(FOLDER_NO_SPAM, "vacancy_id", "is_spam", "started_at", "call_id"),
+    sa.Index(FOLDER_MISSED, "vacancy_id", "is_missed", "started_at", "call_id"),
+    sa.Index(FOLDER_RESUME, "vacancy_id", "has_resume", "started_at", "call_id"),
     # Statistics of an employer (a vacancy's use the folder indexes).
     sa.Index(None, "employer_id"),
     # The spam policy's history of a caller.
