@@ -771,10 +771,29 @@ class SqlStorage:
             return
         with self._lock:
             found = _current_revision(conn, self.url)
-            if found != s.SCHEMA_REVISION:
+            needed = s.SCHEMA_REVISION
+            if found != needed:
                 known = found is None or found in _revisions()
-                raise SchemaOutOfDate(self.url, found, s.SCHEMA_REVISION, newer=not known)
+                raise SchemaOutOfDate(self.url, found, needed, newer=not known)
             self._checked = True
+
+    def check_schema(self) -> None:
+        """Check now that the database's schema is the one this code needs.
+
+        Raises:
+            SchemaOutOfDate: If it is not, naming the command that upgrades it.
+            StorageUnavailable: If the database cannot be reached.
+        """
+        self._checked = False
+        with self._connect() as conn:
+            self._ensure_schema(conn)
+
+    @property
+    def path(self) -> Path | None:
+        """The SQLite file, made absolute; ``None`` on PostgreSQL."""
+        if self.dialect != "sqlite" or not self._url.database:
+            return None
+        return Path(self._url.database).resolve()
 
     @contextmanager
     def transaction(self) -> Iterator[_SqlTransaction]:
