@@ -315,6 +315,10 @@ class _SqlTransaction:
             return self._conn.execute(statement, params)
         except sa.exc.DBAPIError as exc:
             raise _conflict_or_error(exc, self._shown) from exc
+        except sa.exc.StatementError as exc:  # a value the column cannot take (a naive time)
+            if isinstance(exc.orig, ValueError):
+                raise exc.orig from None
+            raise
 
     def _insert(self, table: sa.Table) -> Any:  # noqa: ANN401 - the dialect's Insert
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
