@@ -49,10 +49,14 @@ class _Server:
 
     def __init__(self, bindir: Path) -> None:
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="calltrack-pg-"))
+        self.as_root = os.geteuid() == 0
+        # As root the server runs as `postgres`, which must reach the folder: use /tmp,
+        # not a TMPDIR that may sit in root's home.
+        self.root = Path(
+            tempfile.mkdtemp(prefix="calltrack-pg-", dir="/tmp" if self.as_root else None)  # noqa: S108 - mkdtemp makes a private, unique folder
+        )
         self.data = self.root / "data"
         self.port = _free_port()
-        self.as_root = os.geteuid() == 0
         if self.as_root:
             shutil.chown(self.root, user="postgres")
 

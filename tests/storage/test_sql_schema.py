@@ -194,3 +194,23 @@ class TestBadUrls:
         url = f"sqlite:///{tmp_path / 'missing' / 'x.db'}"
         with pytest.raises(StorageUnavailable, match=re.escape(url.removeprefix("sqlite:///"))):
             upgrade(url)
+
+
+class TestNothingOpensEarly:
+    """Making a SqlStorage opens nothing; the first transaction connects."""
+
+    def test_no_file_until_the_first_transaction(self, tmp_path: Path) -> None:
+        path = tmp_path / "later.db"
+        storage = SqlStorage(f"sqlite:///{path}")
+        assert not path.exists()
+        assert storage.path == path
+        assert repr(storage) == f"<SqlStorage sqlite:///{path}>"
+        storage.upgrade()
+        assert path.exists()
+        storage.close()
+
+    def test_an_unreachable_server_is_not_contacted_when_made(self) -> None:
+        storage = SqlStorage("postgresql://me:hunter2@127.0.0.1:1/calltrack")
+        assert storage.dialect == "postgresql"
+        assert storage.path is None
+        assert "hunter2" not in repr(storage)
