@@ -149,13 +149,18 @@ def _conflict_or_error(exc: sa.exc.DBAPIError, shown: str) -> StorageError:
     """Translate a driver error into calltrack's: conflict, unavailable, or plain error."""
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
+    sqlite_name = getattr(orig, "sqlite_errorname", None)
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     if isinstance(exc, sa.exc.IntegrityError) or sqlstate in _CONFLICT_STATES:
         return StorageConflict(f"concurrent change on {shown}: {text}")
-    lowered = text.lower()
-    if any(busy in lowered for busy in _SQLITE_BUSY):
+    if sqlite_name in {"SQLITE_BUSY", "SQLITE_LOCKED"} or any(
+        busy in text.lower() for busy in _SQLITE_BUSY
+    ):
         return StorageConflict(f"the database {shown} is busy: {text}")
-    if exc.connection_invalidated or (
+    if sqlite_name is not None:
+        if sqlite_name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")):
+            return StorageUnavailable(f"cannot use the database {shown}: {text}")
+    elif exc.connection_invalidated or (
         isinstance(exc, sa.exc.OperationalError)
         and (sqlstate is None or sqlstate.startswith(("08", "57P")))
     ):
