@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -587,7 +588,10 @@ class TwilioInventory:
             return work()
         except TwilioRestException as exc:
             raise ProviderAPIError(self.provider, exc.status, f"{what}: {exc.msg}") from exc
-        except (TwilioException, OSError) as exc:
+        except TwilioException as exc:
+            status, message = _page_error(exc)
+            raise ProviderAPIError(self.provider, status, f"{what}: {message}") from exc
+        except OSError as exc:
             raise ProviderAPIError(self.provider, None, f"{what}: {exc}") from exc
 
     def search(
@@ -694,3 +698,16 @@ def _area(number: str) -> str | None:
         return area_of(number)
     except Exception:  # noqa: BLE001 - a number the library cannot parse simply has no area
         return None
+
+
+def _page_error(exc: Exception) -> tuple[int | None, str]:
+    """Status and message of an SDK error; list pages raise one that carries the response."""
+    response: Any = exc.args[1] if len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    if not isinstance(status, int):
+        return None, str(exc)
+    try:
+        message = str(json.loads(response.text)["message"])
+    except (ValueError, KeyError, TypeError):
+        message = str(exc.args[0])
+    return status, message
