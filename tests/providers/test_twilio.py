@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import attrs
 import pytest
@@ -43,6 +43,7 @@ from calltrack.providers.twilio import (
     SIGNATURE_HEADER,
     TwilioProvider,
     compute_signature,
+    parse_form,
 )
 from calltrack.storage.memory import MemoryStorage
 from calltrack.testing._fakes import FakeClock, FakeDirectory, RecordingNotifier
@@ -407,6 +408,15 @@ class TestParsing:
         )
         with pytest.raises(MalformedWebhook, match="form-encoded"):
             provider.parse("voice", request)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        text=st.text(max_size=60)
+        | st.lists(st.tuples(xml_text, xml_text), max_size=5).map(urlencode)
+        | st.text(alphabet="ab=&%+2F0", max_size=30)
+    )
+    def test_form_bodies_split_as_the_standard_library_splits_them(self, text: str) -> None:
+        assert parse_form(text) == tuple(parse_qsl(text, keep_blank_values=True))
 
     @settings(max_examples=80, deadline=None)
     @given(body=st.binary(max_size=60), event=st.sampled_from(sorted(TwilioProvider.events)))
