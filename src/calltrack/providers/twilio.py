@@ -163,7 +163,10 @@ def _sign(key: bytes, message: bytes, digest: str) -> str:
 
 @functools.lru_cache(maxsize=256)
 def _port_variants(url: str) -> tuple[str, ...]:
-    """The URL as given, without its default port and with it (Twilio signs either way)."""
+    """The URL as given, without a port, and with one (the scheme's default if it had none).
+
+    Twilio signs the URL with or without the port; its own validator tries both forms.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -339,10 +342,9 @@ class TwilioProvider:
         in ``/twilio/{event}`` is returned as given.
         """
         parts = urlsplit(request.url)
-        head, sep, event = parts.path.rstrip("/").rpartition(f"/{self.name}/")
+        _, sep, event = parts.path.rstrip("/").rpartition(f"/{self.name}/")
         if not sep or not event or "/" in event:
             return request.url
-        del head
         query = f"?{parts.query}" if parts.query else ""
         return f"{self.url(event)}{query}"
 
