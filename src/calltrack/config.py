@@ -342,9 +342,7 @@ def _provider(config: AppConfig, provider: ProviderConfig) -> Provider:
     try:
         cls = load_provider_class(provider.name)
     except ImportError as exc:
-        raise ConfigurationError(
-            f"the {provider.name} provider is not available ({exc})"
-        ) from None
+        raise ConfigurationError(f"the {provider.name} provider is not available ({exc})") from None
     base_url = provider.public_url or config.public_url or "http://localhost"
     adapter: Provider = cls(provider.secrets, base_url=base_url.rstrip("/"))
     return adapter

@@ -79,10 +79,13 @@ _MASK_TAIL = 2
 def mask_phone(number: str | None) -> str:
     """Hide the middle digits of a phone number for logs: ``+79031234567`` → ``+7903*****67``.
 
-    Numbers too short to hide anything in are replaced by stars; ``None`` becomes ``-``.
+    Numbers too short to hide anything in are replaced by stars; ``None`` becomes ``-``;
+    text without digits (``"anonymous"``) is shown as it is.
     """
     if not number:
         return "-"
+    if not any(c.isdigit() for c in number):
+        return number
     if len(number) <= _MASK_HEAD + _MASK_TAIL:
         return "*" * len(number)
     hidden = len(number) - _MASK_HEAD - _MASK_TAIL
