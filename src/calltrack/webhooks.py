@@ -342,7 +342,8 @@ class WebhookHandler:
         except MalformedWebhook as exc:
             return _Outcome(_error(400, f"malformed webhook: {exc}"), "malformed")
         except (ValueError, LookupError, TypeError) as exc:
-            log.warning("unreadable payload to %s/%s: %r", provider.name, event_name, exc)
+            reason = mask_phones_in(repr(exc)) if self.mask_phones else repr(exc)
+            log.warning("unreadable payload to %s/%s: %s", provider.name, event_name, reason)
             return _Outcome(_error(400, "malformed webhook: unreadable payload"), "malformed")
         caller = event.caller if isinstance(event, InboundCall) else None
         try:
