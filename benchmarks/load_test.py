@@ -41,7 +41,7 @@ from calltrack.storage.memory import MemoryStorage
 from calltrack.testing import FakeProvider
 from calltrack.webhooks import WebhookHandler, WsgiApp
 
-SECRET = "load-secret"
+SECRET = "load-secret"  # noqa: S105 - a test signing key, not a credential
 BASE = "https://hooks.example.com"
 VIRTUAL = "+74951234567"
 DOCUMENT = b'{"actions": [{"say": "hello", "language": "en-US"}]}'
@@ -53,13 +53,15 @@ def storage_for(kind: str, folder: str) -> Storage | None:
     if kind == "memory":
         return MemoryStorage()
     try:
-        from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found]  # noqa: PLC0415
+        from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
     except ImportError:
         return None
-    if kind == "sqlite":
-        return SqlStorage(f"sqlite:///{folder}/load.db")  # type: ignore[no-any-return]
-    url = os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
-    return SqlStorage(url) if url else None  # type: ignore[no-any-return]
+    url = f"sqlite:///{folder}/load.db" if kind == "sqlite" else None
+    url = url or os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
+    if not url:
+        return None
+    storage: Storage = SqlStorage(url)
+    return storage
 
 
 def tracker_app(storage: Storage) -> tuple[WsgiApp, CallTracker]:
@@ -246,7 +248,7 @@ def per_call_in_process(app: Callable[..., Any], count: int, tag: str) -> float:
         ]
         started = time.perf_counter()
         for environ in environs:
-            app(environ, lambda status, headers: None)
+            app(environ, lambda *_: None)
         best = min(best, (time.perf_counter() - started) / count)
     return best
 
@@ -262,14 +264,18 @@ def main() -> int:
     clients = max(1, min(args.clients, 64))
     seconds = max(1.0, min(args.seconds, 60.0))
     print(f"{clients} clients, at most {args.calls} calls or {seconds:.0f} s per run, 127.0.0.1")
-    print(f"{'run':8} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-          f"{'logged':>6}  exactly once  vs floor")
+    print(
+        f"{'run':8} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        f"{'logged':>6}  exactly once  vs floor"
+    )
     floor = over_loopback("floor", clients, seconds, args.calls, args.threads)
     assert floor is not None
     failed = False
     for kind in ("floor", "memory", "sqlite", "postgres"):
-        result = floor if kind == "floor" else over_loopback(
-            kind, clients, seconds, args.calls, args.threads
+        result = (
+            floor
+            if kind == "floor"
+            else over_loopback(kind, clients, seconds, args.calls, args.threads)
         )
         if result is None:
             print(f"{kind:8} (not available here)")
@@ -283,7 +289,7 @@ def main() -> int:
         )
     with tempfile.TemporaryDirectory() as folder:
         floor_time = per_call_in_process(floor_app(folder), 500, "FI")
-        results = [("memory", MemoryStorage())]
+        results: list[tuple[str, Storage]] = [("memory", MemoryStorage())]
         sqlite = storage_for("sqlite", folder)
         if sqlite is not None:
             results.append(("sqlite", sqlite))

@@ -12,7 +12,7 @@ from calltrack.webhooks import AsgiApp
 VIRTUAL = "+74951234567"
 
 
-def drive(
+def drive(  # noqa: PLR0917 - a request spelled out
     app: AsgiApp,
     method: str,
     path: str,

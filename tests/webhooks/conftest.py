@@ -76,7 +76,7 @@ class CountingStorage:
     @contextmanager
     def _transaction(self) -> Iterator[Transaction]:
         with self.inner.transaction() as tx:
-            yield _CountingTransaction(tx, self)  # type: ignore[misc]
+            yield _CountingTransaction(tx, self)
 
     def close(self) -> None:
         self.inner.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import attrs
 import pytest
 
 from calltrack.config import AppConfig, ProviderConfig, build_handler, load_config
@@ -175,9 +176,9 @@ class TestBuilding:
         assert handler.tracker.directory is not None
         close()
         with pytest.raises(ConfigurationError, match="is not a CandidateDirectory"):
-            build_handler(AppConfig(**{**_fields(config), "directory": "calltrack:__version__"}))
-        with pytest.raises(ConfigurationError, match="package.module:name"):
-            build_handler(AppConfig(**{**_fields(config), "directory": "calltrack"}))
+            build_handler(attrs.evolve(config, directory="calltrack:__version__"))
+        with pytest.raises(ConfigurationError, match=r"package\.module:name"):
+            build_handler(attrs.evolve(config, directory="calltrack"))
 
     def test_wsgi_factory_from_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """create_wsgi_app() reads the environment: what gunicorn runs."""
@@ -198,12 +199,6 @@ class TestBuilding:
         app.close()
 
 
-def _fields(config: AppConfig) -> dict[str, object]:
-    import attrs  # noqa: PLC0415
-
-    return attrs.asdict(config, recurse=False)
-
-
 class TestMasking:
     """Phone numbers are masked in the logs by default."""
 
@@ -219,9 +214,11 @@ class TestMasking:
         assert mask_phones_in("from +79031234567 at 12:30") == "from +7903*****67 at 12:30"
         assert mask_phones_in("took 1234 ms") == "took 1234 ms"
 
-    def test_log_line(self, fake_world: object, caplog: pytest.LogCaptureFixture) -> None:
+    def test_log_line(
+        self, fake_world: tuple[object, object, WsgiApp], caplog: pytest.LogCaptureFixture
+    ) -> None:
         """One line per webhook: provider, event, call id, masked caller, outcome, time."""
-        tracker, _, app = fake_world  # type: ignore[misc]
+        tracker, _, app = fake_world
         provider = FakeProvider(("secret-new",))
         request = provider.request(
             "voice", {"call_id": "CA9", "from": "+79031234567", "to": "+74951234567"}

@@ -70,8 +70,8 @@ class TestDjango:
     def test_recipe(self) -> None:
         """Signed calls are answered and logged; bad ones get their status."""
         pytest.importorskip("django")
-        import django  # noqa: PLC0415
-        from django.conf import settings  # noqa: PLC0415
+        import django  # type: ignore[import-untyped]  # noqa: PLC0415
+        from django.conf import settings  # type: ignore[import-untyped]  # noqa: PLC0415
 
         views, urls = blocks("django.md")
         package = types.ModuleType("calls")
@@ -83,11 +83,11 @@ class TestDjango:
             settings.configure(
                 ROOT_URLCONF="recipe_django_urls",
                 ALLOWED_HOSTS=["testserver"],
-                SECRET_KEY="tests-only",
+                SECRET_KEY="tests-only",  # noqa: S106 - a throwaway test setting
                 MIDDLEWARE=["django.middleware.csrf.CsrfViewMiddleware"],
             )
             django.setup()
-        from django.test import Client  # noqa: PLC0415
+        from django.test import Client  # type: ignore[import-untyped]  # noqa: PLC0415
 
         provider = prepare(module)
         client = Client(enforce_csrf_checks=True)

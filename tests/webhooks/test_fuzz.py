@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calltrack.testing import FakeProvider
-from calltrack.webhooks import WebhookHandler, WsgiApp
+from calltrack.webhooks import WsgiApp
 
 SETTINGS = settings(
     max_examples=300,

@@ -21,7 +21,7 @@ CALLER = "+79031234567"
 World = tuple[CallTracker, Any, WsgiApp]
 
 
-def environ(
+def environ(  # noqa: PLR0917 - a request spelled out
     method: str = "POST",
     path: str = "/fake/voice",
     body: bytes = b"",
