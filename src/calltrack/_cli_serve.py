@@ -66,16 +66,20 @@ def run_serve(args: argparse.Namespace) -> int:
     except BaseException:
         server.server_close()
         raise
-    server.set_app(WsgiApp(handler, on_close=close))
+    app = WsgiApp(handler, on_close=close)
+    server.set_app(app)
     out = sys.stdout
-    out.write(f"calltrack serving on {server.url} ({args.threads} threads)\n")
-    out.write("Webhook URLs to configure at the providers:\n")
-    for name, urls in handler.webhook_urls().items():
-        for url in urls:
-            out.write(f"  {name:8} {url}\n")
-    out.write("Press Ctrl-C to stop.\n")
-    out.flush()
-    signum = _server.run_until_signalled(server)
+
+    def banner() -> None:
+        out.write(f"calltrack serving on {server.url} ({args.threads} threads)\n")
+        out.write("Webhook URLs to configure at the providers:\n")
+        for name, urls in handler.webhook_urls().items():
+            for url in urls:
+                out.write(f"  {name:8} {url}\n")
+        out.write("Press Ctrl-C to stop.\n")
+        out.flush()
+
+    signum = _server.run_until_signalled(server, on_stop=app.close, on_ready=banner)
     out.write(f"calltrack stopped (signal {signum})\n")
     return 0
 

@@ -94,12 +94,15 @@ def make_server(
 
 
 def run_until_signalled(
-    server: ThreadPoolWsgiServer, on_stop: Callable[[], None] | None = None
+    server: ThreadPoolWsgiServer,
+    on_stop: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Serve until SIGINT (Ctrl-C) or SIGTERM, then stop cleanly.
 
-    Requests under way are finished, then ``on_stop`` runs (to close the storage). Must be
-    called from the main thread, which is where Python delivers signals.
+    ``on_ready`` runs once the signals are caught, so a signal sent after it stops the
+    server cleanly. Requests under way are finished, then ``on_stop`` runs (to close the
+    storage). Must be called from the main thread, which is where Python delivers signals.
 
     Returns:
         The number of the signal that stopped the server.
@@ -116,6 +119,8 @@ def run_until_signalled(
     worker = threading.Thread(target=server.serve_forever, name="calltrack-accept", daemon=True)
     worker.start()
     try:
+        if on_ready is not None:
+            on_ready()
         while not stop.wait(0.5):
             pass
     finally:
