@@ -334,6 +334,8 @@ class WebhookHandler:
             provider.verify(request)
         except InvalidSignature as exc:
             return _Outcome(_error(403, f"invalid signature: {exc}"), "bad-signature")
+        except MalformedWebhook as exc:
+            return _Outcome(_error(400, f"malformed webhook: {exc}"), "malformed")
         except (ValueError, LookupError, TypeError) as exc:
             log.warning("unreadable request to %s/%s: %r", provider.name, event_name, exc)
             return _Outcome(_error(403, "invalid signature: unreadable"), "bad-signature")
