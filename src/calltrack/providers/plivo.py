@@ -605,7 +605,10 @@ class PlivoInventory:
     def _rest(self) -> Any:  # noqa: ANN401 - the SDK client is untyped
         if self._client is None:
             plivo = _import_sdk()
-            client = plivo.RestClient(self.auth_id, self._auth_token)
+            try:
+                client = plivo.RestClient(self.auth_id, self._auth_token)
+            except plivo.exceptions.PlivoRestError as exc:
+                raise ConfigurationError(f"the Plivo auth id or token is not valid: {exc}") from exc
             client.session.hooks["response"].append(self._remember_status)
             self._client = client
         return self._client
