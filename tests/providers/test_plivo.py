@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 from xml.etree.ElementTree import canonicalize
 
 import attrs
@@ -64,6 +64,7 @@ from calltrack.providers.plivo import (
     PlivoInventory,
     PlivoProvider,
     dial_status,
+    form_pairs,
     signature_base,
     signature_v3,
 )
@@ -333,6 +334,25 @@ ascii_words = st.text(
 any_values = st.text(max_size=12)
 forms = st.dictionaries(ascii_words, any_values, max_size=6)
 queries = st.dictionaries(ascii_words, ascii_words, max_size=3)
+
+
+class TestFormReading:
+    """Form bodies and queries are read exactly as the standard library reads them."""
+
+    @given(text=st.text(alphabet=st.sampled_from("ab=&+%2F0é ")))
+    def test_pairs_equal_parse_qsl(self, text: str) -> None:
+        assert form_pairs(text) == parse_qsl(text, keep_blank_values=True)
+
+    @given(first=forms, second=forms)
+    def test_a_verified_body_never_leaks_into_another_parse(
+        self, first: dict[str, str], second: dict[str, str]
+    ) -> None:
+        harness = PlivoHarness()
+        one = harness.request("hangup", {**first, "CallUUID": "c-1"})
+        two = harness.request("hangup", {**second, "CallUUID": "c-2"})
+        harness.provider.verify(one)
+        event = harness.provider.parse("hangup", two)
+        assert event.raw == {**second, "CallUUID": "c-2"}
 
 
 class TestSignatures:

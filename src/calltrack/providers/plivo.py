@@ -33,7 +33,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import quote_plus, unquote_plus, urlencode, urlparse, urlunparse
 from xml.sax.saxutils import escape
 
 from calltrack.domain.decisions import (
@@ -86,6 +86,7 @@ __all__ = [
     "PlivoInventory",
     "PlivoProvider",
     "dial_status",
+    "form_pairs",
     "signature_base",
     "signature_v3",
 ]
@@ -134,21 +135,40 @@ _CALLER_HUNG_UP = "ORIGINATOR_CANCEL"
 
 
 # --- signatures ------------------------------------------------------------------------
+def form_pairs(text: str) -> list[tuple[str, str]]:
+    """Split form-encoded text into ``(key, value)`` pairs, in order, blanks kept.
+
+    The same pairs as ``urllib.parse.parse_qsl(text, keep_blank_values=True)``, without
+    its cost when nothing needs unquoting.
+    """
+    pairs = []
+    for piece in text.split("&"):
+        if not piece:
+            continue
+        key, _, value = piece.partition("=")
+        if "%" in piece or "+" in piece:
+            key, value = unquote_plus(key), unquote_plus(value)
+        pairs.append((key, value))
+    return pairs
+
+
+_PLAIN_URL = re.compile(r"https?://[!$&'()*+,\-./0-9:=?@A-Z\[\]_a-z~%#]*")
+
+
+def _split_url(url: str) -> tuple[str, str]:
+    """The URL without its query and fragment, and its query; as Plivo's validator reads it."""
+    if _PLAIN_URL.fullmatch(url):
+        origin, _, query = url.split("#", 1)[0].partition("?")
+        return origin, query
+    parsed = urlparse(url)
+    return urlunparse((parsed.scheme, parsed.netloc, parsed.path, "", "", "")), parsed.query
+
+
 def _sorted_query(query: str) -> str:
     # Decoded as UTF-8. Plivo's own validator fails on any query that is not ASCII, so
     # there is no reference for those; calltrack's callback URLs are ASCII.
-    grouped: dict[str, list[str]] = {}
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        grouped.setdefault(key, []).append(value)
-    return "&".join(f"{key}={value}" for key in sorted(grouped) for value in sorted(grouped[key]))
-
-
-def _sorted_params(params: Iterable[tuple[str, str]]) -> tuple[str, bool]:
-    grouped: dict[str, list[str]] = {}
-    for key, value in params:
-        grouped.setdefault(key, []).append(value)
-    joined = "".join(key + value for key in sorted(grouped) for value in sorted(grouped[key]))
-    return joined, bool(grouped)
+    # Sorting the pairs sorts by key, then a repeated key's values, as Plivo does.
+    return "&".join(f"{key}={value}" for key, value in sorted(form_pairs(query)))
 
 
 def signature_base(method: str, url: str, params: Iterable[tuple[str, str]] = ()) -> str:
@@ -164,20 +184,20 @@ def signature_base(method: str, url: str, params: Iterable[tuple[str, str]] = ()
         url: The full URL Plivo requested, query string included.
         params: The form-encoded body's parameters (``POST`` only).
     """
-    parsed = urlparse(url)
-    origin = urlunparse((parsed.scheme, parsed.netloc, parsed.path, "", "", ""))
-    query = _sorted_query(parsed.query)
+    origin, raw_query = _split_url(url)
+    query = _sorted_query(raw_query)
     if method.upper() == "GET":
         return f"{origin}?{query}" if query else origin
-    body, has_params = _sorted_params(params)
-    if not has_params:
+    pairs = sorted(params)
+    if not pairs:
         return f"{origin}?{query}" if query else origin
+    body = "".join(key + value for key, value in pairs)
     return f"{origin}?{query}.{body}" if query else f"{origin}?{body}"
 
 
 def signature_v3(token: str, base: str, nonce: str) -> str:
     """Return Plivo's V3 signature: base64 of HMAC-SHA256(token, ``base + "." + nonce``)."""
-    digest = hmac.new(token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256).digest()
+    digest = hmac.digest(token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256)
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -245,10 +265,16 @@ def _text(text: str) -> str:
     return escape(_NOT_XML.sub("", text)).replace("\r", "&#13;")
 
 
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def _attr(value: str) -> str:
+    return '"' + escape(_NOT_XML.sub("", value), _ATTRIBUTE_ENTITIES) + '"'
+
+
 def _speak(prompt: Prompt) -> str:
-    return element(
-        "Speak", [("voice", prompt.voice), ("language", prompt.language)], _text(prompt.text)
-    )
+    voice = f" voice={_attr(prompt.voice)}" if prompt.voice is not None else ""
+    return f"<Speak{voice} language={_attr(prompt.language)}>{_text(prompt.text)}</Speak>"
 
 
 def _digits(number: str) -> str:
@@ -310,6 +336,7 @@ class PlivoProvider:
         self.verify_signatures = verify_signatures
         self.confirm_timeout = confirm_timeout
         self.max_recording_seconds = max_recording_seconds
+        self._urls = {event: self.url(event) for event in _EVENTS}
         if not verify_signatures:
             warn_unverified(self.name)
 
@@ -325,18 +352,19 @@ class PlivoProvider:
 
     # --- verify ----------------------------------------------------------------------
     def _public_url(self, url: str) -> str | None:
-        parsed = urlparse(url)
-        at = parsed.path.rfind(f"/{self.name}/")
+        origin, query = _split_url(url)
+        at = origin.rfind(f"/{self.name}/")
         if at < 0:
             return None
-        public = self.base_url + parsed.path[at:]
-        return f"{public}?{parsed.query}" if parsed.query else public
+        public = self.base_url + origin[at:]
+        return f"{public}?{query}" if query else public
 
     def verify(self, request: WebhookRequest) -> None:
         """Check ``X-Plivo-Signature-V3`` (or ``-Ma-V3``) against every configured token.
 
-        The signature is checked against the URL the request names and against the same
-        path and query under ``base_url``; each comparison takes constant time.
+        The signature is checked against the URL the request names and, failing that,
+        against the same path and query under ``base_url``; each comparison takes constant
+        time.
 
         Raises:
             InvalidSignature: If the nonce or the signature is missing or matches no token.
@@ -353,15 +381,19 @@ class PlivoProvider:
             raise InvalidSignature(f"the {SIGNATURE_HEADER} header is missing")
         method = request.method.upper()
         params = _form_items(request) if method == "POST" else []
-        urls = [request.url]
+        if self._signed(signature_base(method, request.url, params), nonce, offered, offered_main):
+            return
         public = self._public_url(request.url)
         if public is not None and public != request.url:
-            urls.append(public)
-        bases = [signature_base(method, url, params) for url in urls]
-        found = _matches(offered, bases, nonce, self.secrets)
-        found |= _matches(offered_main, bases, nonce, self.main_account_secrets)
-        if not found:
-            raise InvalidSignature(f"{SIGNATURE_HEADER} matches no configured auth token")
+            base = signature_base(method, public, params)
+            if self._signed(base, nonce, offered, offered_main):
+                return
+        raise InvalidSignature(f"{SIGNATURE_HEADER} matches no configured auth token")
+
+    def _signed(self, base: str, nonce: str, offered: list[str], offered_main: list[str]) -> bool:
+        found = _matches(offered, base, nonce, self.secrets)
+        found |= _matches(offered_main, base, nonce, self.main_account_secrets)
+        return found
 
     # --- parse -----------------------------------------------------------------------
     def parse(self, event: str, request: WebhookRequest) -> ProviderEvent:  # noqa: PLR0911 - one branch per webhook
@@ -372,7 +404,6 @@ class PlivoProvider:
                 the body cannot be read.
         """
         params = _params(request)
-        ours = dict(request.query_items())
         raw: Mapping[str, Any] = params
         if event == "voice":
             return InboundCall(
@@ -388,7 +419,7 @@ class PlivoProvider:
                 require_field(params, "DialStatus"),
                 optional_field(params, "DialHangupCause"),
                 b_leg,
-                accept_key_asked=bool(ours.get(KEY_PARAM)),
+                accept_key_asked=bool(_ours(request).get(KEY_PARAM)),
             )
             return DialResult(
                 self.name,
@@ -404,18 +435,18 @@ class PlivoProvider:
             return CallProgress(self.name, call_id, word or "DialEvent", raw)
         if event == "accept":
             call_id = _first(params, "DialALegUUID", "CallUUID")
-            key = _first(ours, KEY_PARAM)
+            key = _first(_ours(request), KEY_PARAM)
             word = optional_field(params, "Event") or optional_field(params, "DialAction") or ""
             if word in ("DialAnswer", "answer"):
                 return AcceptKey(self.name, call_id, key, raw)
             return CallProgress(self.name, call_id, word or "DialEvent", raw)
         if event == "whisper":
-            merged = {**params, **ours}
+            merged = {**params, **_ours(request)}
             return WhisperRequest(
                 self.name, _first(merged, A_LEG_PARAM, "DialALegUUID", "ALegUUID"), raw
             )
         if event == "recording":
-            merged = {**params, **ours}
+            merged = {**params, **_ours(request)}
             return RecordingReady(
                 self.name,
                 _first(merged, A_LEG_PARAM, "CallUUID"),
@@ -457,50 +488,41 @@ class PlivoProvider:
         return Document(body, _XML)
 
     def _forward(self, decision: Forward) -> str:
-        call = decision.call_id
+        # Written out by hand: this is the document of every forwarded call.
+        call = quote_plus(decision.call_id)
         key = decision.accept_key
-        parts = [_speak(decision.greeting)]
+        record = ""
         if decision.record:
-            parts.append(
-                element(
-                    "Record",
-                    [
-                        ("fileFormat", "mp3"),
-                        ("redirect", False),
-                        ("maxLength", self.max_recording_seconds),
-                        ("startOnDialAnswer", True),
-                        ("callbackUrl", self.url("recording", **{A_LEG_PARAM: call})),
-                        ("callbackMethod", "POST"),
-                        ("recordChannelType", "stereo"),
-                    ],
-                )
+            ready = _attr(f"{self._urls['recording']}?{A_LEG_PARAM}={call}")
+            record = (
+                '<Record fileFormat="mp3" redirect="false" '
+                f'maxLength="{self.max_recording_seconds}" startOnDialAnswer="true" '
+                f"callbackUrl={ready} "
+                'callbackMethod="POST" recordChannelType="stereo"/>'
             )
-        dial = element(
-            "Dial",
-            [
-                ("action", self.url("dial", **{KEY_PARAM: key})),
-                ("method", "POST"),
-                ("timeout", decision.ring_timeout),
-                ("callerId", _digits(decision.caller_id)),
-                ("confirmSound", self.url("whisper", **{A_LEG_PARAM: call})),
-                ("confirmTimeout", self.confirm_timeout if key is not None else None),
-                ("confirmKey", key),
-                ("callbackUrl", self.url("accept" if key is not None else "dial-events", key=key)),
-                ("callbackMethod", "POST"),
-                ("redirect", True),
-            ],
-            element("Number", text=_digits(decision.real_number)),
+        if key is None:
+            action = _attr(self._urls["dial"])
+            confirm = ""
+            callback = _attr(self._urls["dial-events"])
+        else:
+            pressed = quote_plus(key)
+            action = _attr(f"{self._urls['dial']}?{KEY_PARAM}={pressed}")
+            confirm = f' confirmTimeout="{self.confirm_timeout}" confirmKey={_attr(key)}'
+            callback = _attr(f"{self._urls['accept']}?{KEY_PARAM}={pressed}")
+        whisper = _attr(f"{self._urls['whisper']}?{A_LEG_PARAM}={call}")
+        return (
+            f"<Response>{_speak(decision.greeting)}{record}"
+            f'<Dial action={action} method="POST" timeout="{int(decision.ring_timeout)}" '
+            f"callerId={_attr(_digits(decision.caller_id))} confirmSound={whisper}{confirm} "
+            f'callbackUrl={callback} callbackMethod="POST" redirect="true">'
+            f"<Number>{_text(_digits(decision.real_number))}</Number></Dial></Response>"
         )
-        parts.append(dial)
-        return xml_document("Response", *parts)
 
 
-def _matches(
-    offered: Sequence[str], bases: Sequence[str], nonce: str, tokens: Sequence[str]
-) -> bool:
+def _matches(offered: Sequence[str], base: str, nonce: str, tokens: Sequence[str]) -> bool:
     if not offered or not tokens:
         return False
-    expected = [signature_v3(token, base, nonce) for token in tokens for base in bases]
+    expected = [signature_v3(token, base, nonce) for token in tokens]
     found = False
     for signature in offered:
         found |= any_matches(signature, expected)
@@ -508,15 +530,31 @@ def _matches(
 
 
 def _form_items(request: WebhookRequest) -> list[tuple[str, str]]:
+    body = request.body
+    last = _LAST_FORM[0]
+    if last[0] is body:  # verify read this very body a moment ago
+        return last[1]
     try:
-        return request.form_items()
+        pairs = form_pairs(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise MalformedWebhook("the body is not UTF-8 form data") from None
+    # One slot, replaced whole: the pairs depend on the body's bytes alone, so a stale
+    # slot or a race between threads can only miss, never answer wrongly.
+    _LAST_FORM[0] = (body, pairs)
+    return pairs
+
+
+_LAST_FORM: list[tuple[bytes, list[tuple[str, str]]]] = [(b"", [])]
+
+
+def _ours(request: WebhookRequest) -> dict[str, str]:
+    """The query parameters calltrack put on its own callback URL."""
+    return dict(form_pairs(_split_url(request.url)[1]))
 
 
 def _params(request: WebhookRequest) -> dict[str, str]:
     if request.method.upper() != "POST":
-        return dict(request.query_items())
+        return dict(form_pairs(_split_url(request.url)[1]))
     kind = request.content_type
     if request.body and kind and kind != _FORM:
         raise MalformedWebhook(f"the body is {kind}, not {_FORM}")
