@@ -24,6 +24,7 @@ from plivo import plivoxml
 from plivo.utils.signature_v3 import (
     construct_get_url,
     construct_post_url,
+    get_signature_v3,
     validate_v3_signature,
 )
 
@@ -297,11 +298,11 @@ class TestDialStatusMapping:
 
 # --- signatures ------------------------------------------------------------------------
 def sdk_sign(token: str, method: str, url: str, params: Mapping[str, str], nonce: str) -> str:
-    """Sign as Plivo's SDK computes it: its own base string, HMAC-SHA256, base64."""
+    """Sign with the SDK's own code: its base string and its signature function."""
     build = construct_get_url if method == "GET" else construct_post_url
     base = build(url, dict(params)).decode()
-    digest = hmac.new(token.encode(), f"{base}.{nonce}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+    signature: bytes = get_signature_v3(token.encode(), base, nonce.encode())
+    return signature.decode()
 
 
 def sdk_accepts(request: WebhookRequest, token: str) -> bool:
@@ -475,6 +476,28 @@ class TestSignatures:
         with pytest.warns(RuntimeWarning, match="verification is switched off"):
             provider = PlivoProvider(["t"], base_url=BASE, verify_signatures=False)
         provider.verify(WebhookRequest("POST", f"{BASE}/plivo/voice", {}, b""))
+
+    def test_a_known_signature(self) -> None:
+        """The vector recorded from the SDK in the provider research notes."""
+        url = "https://app.example.com/pl/answer?campaign=yandex"
+        params = {
+            "CallUUID": "e6a6c5c0-3b1f-11ef-9b7e-1f2e3d4c5b6a",
+            "From": "79031234567",
+            "To": "74951234567",
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "Event": "StartApp",
+        }
+        base = signature_base("POST", url, list(params.items()))
+        assert base == (
+            "https://app.example.com/pl/answer?campaign=yandex.CallStatusringing"
+            "CallUUIDe6a6c5c0-3b1f-11ef-9b7e-1f2e3d4c5b6aDirectioninboundEventStartApp"
+            "From79031234567To74951234567"
+        )
+        signature = signature_v3(
+            "ZTE3NWEwOGQ4MzNkYjY3YWY5ZTM0YTljNzFmNmJj", base, "05429567804466091622"
+        )
+        assert signature == "5bweWHVrElXeSp4/aXgJsAy0ZrLpIVkkDXL5ct7XcxE="
 
     def test_the_signature_is_plivos_algorithm(self) -> None:
         base = f"{BASE}/plivo/voice?CallUUIDc-1"
