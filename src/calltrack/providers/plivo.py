@@ -34,7 +34,6 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote_plus, unquote_plus, urlencode, urlparse, urlunparse
-from xml.sax.saxutils import escape
 
 from calltrack.domain.decisions import (
     Acknowledge,
@@ -67,11 +66,9 @@ from calltrack.errors import (
 from calltrack.ports import AvailableNumber, Document, WebhookRequest
 from calltrack.providers._common import (
     any_matches,
-    element,
     optional_field,
     require_field,
     warn_unverified,
-    xml_document,
 )
 
 if TYPE_CHECKING:
@@ -261,15 +258,27 @@ def _first(params: Mapping[str, str], *fields: str) -> str:
 
 
 # --- rendering helpers -----------------------------------------------------------------
+# Escaped by hand rather than with xml.sax.saxutils, which loads urllib.request (~18 ms).
 def _text(text: str) -> str:
-    return escape(_NOT_XML.sub("", text)).replace("\r", "&#13;")
-
-
-_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+    cleaned = _NOT_XML.sub("", text)
+    return (
+        cleaned.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", "&#13;")
+    )
 
 
 def _attr(value: str) -> str:
-    return '"' + escape(_NOT_XML.sub("", value), _ATTRIBUTE_ENTITIES) + '"'
+    escaped = _text(value).replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
+    return f'"{escaped}"'
+
+
+_HANGUP = "<Hangup/>"
+
+
+def _response(*children: str) -> str:
+    return f"<Response>{''.join(children)}</Response>" if children else "<Response/>"
 
 
 def _speak(prompt: Prompt) -> str:
@@ -471,17 +480,17 @@ class PlivoProvider:
             spoken = [_speak(decision.prompt)]
             if decision.accept_key is not None and decision.accept_prompt is not None:
                 spoken.append(_speak(decision.accept_prompt))
-            body = xml_document("Response", *spoken)
+            body = _response(*spoken)
         elif isinstance(decision, Reject):
             reason = "busy" if decision.busy else "rejected"
-            body = xml_document("Response", element("Hangup", [("reason", reason)]))
+            body = _response(f'<Hangup reason="{reason}"/>')
         elif isinstance(decision, Announce):
-            body = xml_document("Response", _speak(decision.prompt), element("Hangup"))
+            body = _response(_speak(decision.prompt), _HANGUP)
         elif isinstance(decision, Hangup):
             said = [_speak(decision.prompt)] if decision.prompt is not None else []
-            body = xml_document("Response", *said, element("Hangup"))
+            body = _response(*said, _HANGUP)
         elif isinstance(decision, (Bridge, Acknowledge)):
-            body = xml_document("Response")
+            body = _response()
         else:  # pragma: no cover - Decision is closed
             msg = f"not a decision: {decision!r}"  # type: ignore[unreachable]
             raise TypeError(msg)
