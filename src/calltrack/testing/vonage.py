@@ -27,7 +27,7 @@ import attrs
 
 from calltrack.domain.model import DialStatus
 from calltrack.ports import Document, WebhookRequest
-from calltrack.providers.vonage import VonageProvider
+from calltrack.providers.vonage import VonageProvider, query_payload
 
 __all__ = ["VonageHarness"]
 
@@ -62,6 +62,7 @@ class VonageHarness:
         base_url: The public URL the adapter's webhooks live under.
         answer_method: ``"POST"`` (JSON body, as :class:`VonageInventory` configures) or
             ``"GET"`` (query string, Vonage's default) for the answer webhook.
+        check_query_hash: Passed to the adapter: check GET requests' ``payload_hash``.
         api_key: The ``api_key`` claim.
         application_id: The ``application_id`` claim.
     """
@@ -95,6 +96,7 @@ class VonageHarness:
         *,
         base_url: str = "https://calls.example.com",
         answer_method: str = "POST",
+        check_query_hash: bool = False,
         api_key: str = "a1b2c3d4",
         application_id: str = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
     ) -> None:
@@ -102,7 +104,9 @@ class VonageHarness:
         if answer_method not in ("GET", "POST"):
             msg = f"answer_method must be GET or POST, not {answer_method!r}"
             raise ValueError(msg)
-        self.provider = VonageProvider(tuple(secrets), base_url=base_url)
+        self.provider = VonageProvider(
+            tuple(secrets), base_url=base_url, check_query_hash=check_query_hash
+        )
         self.answer_method = answer_method
         self.api_key = api_key
         self.application_id = application_id
@@ -153,14 +157,14 @@ class VonageHarness:
         """A signed ``GET`` of ``url`` with ``params`` added to its query string.
 
         ``payload_hash`` is the SHA-256 of the parameters as compact JSON, as Vonage's
-        support pages describe it for GET webhooks (calltrack does not check it).
+        support pages describe it for GET webhooks (checked with ``check_query_hash``).
         """
         parts = urlsplit(url)
         extra = urlencode(params)
         query = f"{parts.query}&{extra}" if parts.query and extra else parts.query or extra
-        payload = json.dumps(dict(params), separators=(",", ":")).encode()
-        headers = {"Authorization": "Bearer " + self.token(payload, **token)}
-        return WebhookRequest("GET", urlunsplit(parts._replace(query=query)), headers)
+        full = urlunsplit(parts._replace(query=query))
+        headers = {"Authorization": "Bearer " + self.token(query_payload(full), **token)}
+        return WebhookRequest("GET", full, headers)
 
     def _leg(self, call_id: str) -> dict[str, str]:
         return {
@@ -288,10 +292,7 @@ class VonageHarness:
         return attrs.evolve(request, headers=headers)
 
     def _payload_of(self, request: WebhookRequest) -> bytes:
-        if request.body:
-            return request.body
-        items = [(k, v) for k, v in request.query_items() if k not in ("call_id", "ct_sig")]
-        return json.dumps(dict(items), separators=(",", ":")).encode()
+        return request.body or query_payload(request.url)
 
     def tampered(self, request: WebhookRequest) -> Mapping[str, WebhookRequest]:
         """Variants that must fail verification, by what was changed."""
