@@ -638,6 +638,18 @@ class TestRenderingOracle:
         assert document.content_type == "application/json"
         assert json.loads(document.body) == _sdk_document(harness.provider, decision)
 
+    @pytest.mark.parametrize(
+        "base_url", ["https://calls.example.com/hooks/", 'https://ex.example.com/путь/"q"\\']
+    )
+    def test_base_url_is_escaped(self, base_url: str) -> None:
+        provider = VonageHarness(base_url=base_url).provider
+        decision = Forward(
+            "A-1", Prompt("g", "ru-RU"), REAL, CALLER, 20, True, Prompt("w", "ru-RU")
+        )
+        document = provider.render(decision)
+        assert json.loads(document.body) == _sdk_document(provider, decision)
+        assert json.loads(document.body)[-1]["eventUrl"][0].startswith(base_url.rstrip("/"))
+
     def test_acknowledge_is_an_empty_body(self, harness: VonageHarness) -> None:
         """An empty reply lets Vonage go on with the current NCCO; ``[]`` would end it."""
         document = harness.provider.render(Acknowledge())
