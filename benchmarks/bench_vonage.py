@@ -4,8 +4,8 @@ Per inbound call: verify the signed-webhook token, parse the answer webhook, ren
 forward NCCO. The SDK path is ``vonage_jwt.verify_signature`` (PyJWT underneath; it checks
 neither ``payload_hash`` nor the token's age, so it does less than the adapter), the SDK's
 ``AnswerWebhook`` model, and the ``vonage_voice`` NCCO models dumped and serialized as the
-SDK does it. Both run in this process, best of several ``timeit`` repeats; then the import
-time of each side in fresh interpreters.
+SDK does it. Both run in this process, best of several ``timeit`` repeats taken in turn; then the
+import time of each side in fresh interpreters.
 
 Run: ``python benchmarks/bench_vonage.py`` (needs ``calltrack[vonage]``).
 """
@@ -23,8 +23,9 @@ from calltrack.domain.decisions import Forward, Prompt
 from calltrack.testing.vonage import VonageHarness
 
 NUMBER = 2000
-REPEAT = 7
-IMPORT_RUNS = 7
+REPEAT = 9
+IMPORT_RUNS = 15
+SDK_IMPORT = "calltrack, vonage_jwt, vonage_voice"
 
 GREETING = Prompt("Вы звоните по вакансии «Водитель» на calltrack. Разговор записывается.", "ru-RU")
 WHISPER = Prompt("Звонок с сайта calltrack", "ru-RU")
@@ -98,20 +99,30 @@ def _sdk(harness: VonageHarness) -> Any:  # noqa: ANN401 - a benchmark closure
     return run
 
 
-def _best(run: Any) -> float:  # noqa: ANN401 - a benchmark closure
-    run()
-    return min(timeit.repeat(run, number=NUMBER, repeat=REPEAT)) / NUMBER * 1e6
+def _best(*runs: Any) -> list[float]:  # noqa: ANN401 - benchmark closures
+    """Best µs per call of each run, the repeats interleaved so that both see the same load."""
+    best = [float("inf")] * len(runs)
+    for _ in range(REPEAT):
+        for i, run in enumerate(runs):
+            best[i] = min(best[i], timeit.timeit(run, number=NUMBER) / NUMBER * 1e6)
+    return best
 
 
-def _import_ms(module: str) -> float:
+def _import_once(module: str) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    runs = []
+    done = subprocess.run(  # noqa: S603 - this interpreter on a fixed statement
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return float(done.stdout) * 1000
+
+
+def _import_ms(*modules: str) -> list[float]:
+    """Median import time of each statement, the runs interleaved like the timings above."""
+    runs: list[list[float]] = [[] for _ in modules]
     for _ in range(IMPORT_RUNS):
-        done = subprocess.run(  # noqa: S603 - this interpreter on a fixed statement
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
-        runs.append(float(done.stdout) * 1000)
-    return statistics.median(runs)
+        for i, module in enumerate(modules):
+            runs[i].append(_import_once(module))
+    return [statistics.median(r) for r in runs]
 
 
 def main() -> None:
@@ -119,23 +130,19 @@ def main() -> None:
     harness = VonageHarness()
     ours, sdk = _ours(harness), _sdk(harness)
     assert json.loads(ours()) == json.loads(sdk()), "the two paths must render the same NCCO"
-    ours_us, sdk_us = _best(ours), _best(sdk)
-    print(f"per inbound call: verify + parse + render, best of {REPEAT} x {NUMBER}")
+    ours_us, sdk_us = _best(ours, sdk)
+    print(f"per inbound call: verify + parse + render, best of {REPEAT} x {NUMBER}, interleaved")
     print(f"  {'path':44} {'µs/call':>9} {'ratio':>7}")
     print(f"  {'vonage SDK (validator + models + NCCO)':44} {sdk_us:9.1f} {1.0:7.1f}")
     print(f"  {'calltrack.providers.vonage':44} {ours_us:9.1f} {sdk_us / ours_us:7.1f}x")
     print(f"import time in a fresh interpreter, median of {IMPORT_RUNS}")
-    print(f"  {'module':44} {'ms':>9} {'vs adapter':>10}")
-    rows = [
-        ("json (interpreter baseline)", _import_ms("json")),
-        ("calltrack (the core the adapter sits on)", _import_ms("calltrack")),
-        ("calltrack.providers.vonage", _import_ms("calltrack.providers.vonage")),
-        ("vonage_jwt (the SDK's validator)", _import_ms("vonage_jwt")),
-        ("vonage_voice (the SDK's NCCO models)", _import_ms("vonage_voice")),
-    ]
-    adapter = rows[2][1]
-    for module, ms in rows:
-        print(f"  {module:44} {ms:9.1f} {ms / adapter:9.1f}x")
+    print(f"  {'import':52} {'ms':>7} {'added to calltrack':>19}")
+    names = ["json", "calltrack", "calltrack.providers.vonage", SDK_IMPORT]
+    base, core, adapter, sdk_ms = _import_ms(*names)
+    print(f"  {'json (interpreter baseline)':52} {base:7.1f}")
+    print(f"  {'calltrack':52} {core:7.1f}")
+    print(f"  {'calltrack.providers.vonage':52} {adapter:7.1f} {adapter - core:+19.1f}")
+    print(f"  {SDK_IMPORT + ' (the SDK path)':52} {sdk_ms:7.1f} {sdk_ms - core:+19.1f}")
 
 
 if __name__ == "__main__":
