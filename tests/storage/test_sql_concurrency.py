@@ -47,10 +47,14 @@ def _track_many(url: str, worker: int) -> int:
     return worker
 
 
-def _run_workers(url: str) -> None:
-    context = multiprocessing.get_context("spawn")
+def _run_workers(storage: SqlStorage) -> None:
+    """Run the workers in forked processes; each opens its own connections."""
+    url = storage.engine.url.render_as_string(hide_password=False)
+    storage.engine.dispose()  # no connection of this process is carried into the children
+    context = multiprocessing.get_context("fork")
     with context.Pool(PROCESSES) as pool:
-        done = pool.starmap(_track_many, [(url, w) for w in range(PROCESSES)])
+        work = pool.starmap_async(_track_many, [(url, w) for w in range(PROCESSES)])
+        done = work.get(timeout=300)  # fail, rather than hang, if a worker is stuck
     assert sorted(done) == list(range(PROCESSES))
 
 
@@ -89,13 +93,13 @@ class TestManyProcessesShareOnePool:
 
     def test_sqlite(self, sqlite_storage: SqlStorage) -> None:
         _seed_pool(sqlite_storage)
-        _run_workers(sqlite_storage.engine.url.render_as_string(hide_password=False))
+        _run_workers(sqlite_storage)
         _check_pool(sqlite_storage)
 
     @pytest.mark.postgres
     def test_postgres(self, postgres_storage: SqlStorage) -> None:
         _seed_pool(postgres_storage)
-        _run_workers(postgres_storage.engine.url.render_as_string(hide_password=False))
+        _run_workers(postgres_storage)
         _check_pool(postgres_storage)
 
 
