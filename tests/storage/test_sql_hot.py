@@ -256,3 +256,52 @@ class TestDriverErrors:
             assert tx.get_call("fake:CA2") is None
             assert tx.add_call(_call(2))  # the pooled connection is usable again
         storage.close()
+
+
+def _kill_other_backends(storage: SqlStorage) -> None:
+    """Close, server side, every connection to the storage's database but this one."""
+    with storage.engine.connect() as conn:
+        conn.exec_driver_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        conn.rollback()
+
+
+@pytest.mark.postgres
+class TestRestedConnectionsArePinged:
+    """A pooled connection is pinged only after resting, and a dead one is replaced."""
+
+    def test_a_dead_rested_connection_is_replaced(
+        self, postgres_storage: SqlStorage, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        with postgres_storage.transaction() as tx:
+            assert tx.get_call("fake:CA1") is None
+        with postgres_storage.engine.connect() as first, postgres_storage.engine.connect():
+            del first  # two connections in the pool now
+        _kill_other_backends(postgres_storage)
+        monkeypatch.setattr(sql_module, "PING_AFTER", 0.0)
+        for _ in range(3):
+            with postgres_storage.transaction() as tx:
+                assert tx.get_call("fake:CA1") is None
+
+    def test_connections_in_use_are_not_pinged(
+        self, postgres_storage: SqlStorage, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        pings: list[object] = []
+        dialect_type = type(postgres_storage.engine.dialect)
+        real_ping = dialect_type.do_ping
+
+        def ping(self: Any, dbapi_connection: Any) -> bool:
+            pings.append(dbapi_connection)
+            return real_ping(self, dbapi_connection)
+
+        monkeypatch.setattr(dialect_type, "do_ping", ping)
+        for _ in range(5):
+            with postgres_storage.transaction() as tx:
+                assert tx.get_call("fake:CA1") is None
+        assert pings == []
+        monkeypatch.setattr(sql_module, "PING_AFTER", 0.0)
+        with postgres_storage.transaction() as tx:
+            assert tx.get_call("fake:CA1") is None
+        assert len(pings) == 1

@@ -22,6 +22,7 @@ password masked.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -33,7 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
-from sqlalchemy.engine.interfaces import DBAPICursor
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from calltrack.domain.folder import CallFilter, CallPage, Cursor
 from calltrack.domain.model import (
@@ -849,12 +851,14 @@ class SqlStorage:
             event.listen(engine, "begin", _sqlite_begin)
             return engine
         options = f"-c lock_timeout={int(lock_timeout * 1000)}"
-        return sa.create_engine(
+        engine = sa.create_engine(
             self._url,
             connect_args={"connect_timeout": max(1, round(connect_timeout)), "options": options},
             pool_size=pool_size,
-            pool_pre_ping=True,
         )
+        event.listen(engine, "checkin", _rested)
+        event.listen(engine, "checkout", _IdlePing(engine.dialect))
+        return engine
 
     def _connect(self) -> Connection:
         try:
@@ -1025,6 +1029,45 @@ def _quiet_rollback(conn: Connection) -> None:
         conn.rollback()
     except sa.exc.DBAPIError:
         conn.invalidate()
+
+
+PING_AFTER = 2.0
+"""PostgreSQL: seconds a pooled connection may rest before it is checked on checkout."""
+
+
+def _rested(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    """Note when a connection went back to the pool."""
+    del dbapi_connection
+    record.info["rested_at"] = time.monotonic()
+
+
+@attrs.frozen
+class _IdlePing:
+    """Check a pooled connection that rested a while, so a restarted server costs no error.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per unit of work.
+    A connection in steady use is known alive; one that rested may have been closed by the
+    server, a proxy or a restart, and is pinged, then replaced if it does not answer.
+    """
+
+    dialect: Dialect
+
+    def __call__(
+        self, dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, proxy: object
+    ) -> None:
+        """Ping the connection if it rested longer than :data:`PING_AFTER`.
+
+        Raises:
+            sqlalchemy.exc.DisconnectionError: If it does not answer (the pool reconnects).
+        """
+        del proxy
+        rested = record.info.get("rested_at")
+        if rested is None or time.monotonic() - rested < PING_AFTER:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_connected(dbapi_connection: Any, record: object) -> None:  # noqa: ANN401 - sqlite3.Connection
