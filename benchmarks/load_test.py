@@ -53,13 +53,14 @@ def storage_for(kind: str, folder: str) -> Storage | None:
     if kind == "memory":
         return MemoryStorage()
     try:
-        from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+        from calltrack.storage.sql import SqlStorage, upgrade  # noqa: PLC0415 - optional extra
     except ImportError:
         return None
     url = f"sqlite:///{folder}/load.db" if kind == "sqlite" else None
     url = url or os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
     if not url:
         return None
+    upgrade(url)
     storage: Storage = SqlStorage(url)
     return storage
 
