@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TextIO
 
-from calltrack.domain.model import Call, CallRoute, Mark
+from calltrack.domain.model import Call, CallRoute, DialStatus, Mark
 from calltrack.domain.phones import format_international
 from calltrack.domain.prompts import Prompts
 from calltrack.domain.settings import Settings
@@ -37,9 +37,9 @@ MARKS = {
     Mark.NO_RESUME: "No resume",
 }
 ROUTES = {
-    CallRoute.SPAM: "Spam (blocked)",
-    CallRoute.VACANCY_CLOSED: "After close",
-    CallRoute.UNKNOWN_NUMBER: "Not in service",
+    CallRoute.SPAM: "blocked as spam",
+    CallRoute.VACANCY_CLOSED: "vacancy closed",
+    CallRoute.UNKNOWN_NUMBER: "not in service",
 }
 
 
@@ -59,17 +59,33 @@ def table(out: TextIO, title: str, header: Sequence[str], rows: Sequence[Sequenc
     )
 
 
+OUTCOMES = {
+    DialStatus.ANSWERED: "answered",
+    DialStatus.NO_ANSWER: "no answer",
+    DialStatus.BUSY: "busy",
+    DialStatus.FAILED: "failed",
+    DialStatus.CANCELED: "caller hung up",
+    DialStatus.NOT_ACCEPTED: "not accepted",
+    DialStatus.UNKNOWN: "unknown",
+}
+
+
 def _call_row(call: Call) -> list[str]:
     who = call.candidate
-    shown = MARKS[call.mark] if call.mark else ROUTES.get(call.route, "Ringing")
-    if call.route is CallRoute.SPAM:
-        shown = ROUTES[CallRoute.SPAM]
+    if call.route is CallRoute.FORWARDED:
+        mark = MARKS[call.mark] if call.mark else "-"
+        outcome = OUTCOMES[call.dial_status] if call.dial_status else "ringing"
+    else:
+        mark, outcome = "-", ROUTES[call.route]
+        if call.spam_reason is not None:
+            outcome += f": {call.spam_reason.value.replace('_', ' ')}"
     return [
         call.started_at.strftime("%Y-%m-%d %H:%M"),
         format_international(call.caller) if call.caller else "withheld",
         who.name if who else "-",
         (who.resume_url or "No resume") if who else "No resume",
-        shown,
+        mark,
+        outcome,
         f"{call.talk_seconds} s" if call.answered else "-",
     ]
 
@@ -169,7 +185,7 @@ def play(storage: Storage | None = None, out: TextIO | None = None) -> CallTrack
     out.write("A caller of the closed vacancy: " + " / ".join(closed.caller_heard) + "\n")
     out.write("A caller of an unused number:  " + " / ".join(unknown.caller_heard) + "\n")
 
-    header = ["When", "Caller", "Name", "Resume", "Mark", "Talk"]
+    header = ["When", "Caller", "Name", "Resume", "Mark", "Outcome", "Talk"]
     for vacancy_id, title in (
         ("driver", "Truck driver"),
         ("warehouse", "Warehouse manager"),

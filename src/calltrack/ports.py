@@ -100,9 +100,9 @@ class WebhookRequest:
         """Parse the body as JSON.
 
         Raises:
-            ValueError: If it is not JSON.
+            ValueError: If it is not JSON (or not UTF-8: UnicodeDecodeError is a ValueError).
         """
-        return json.loads(self.body)
+        return json.loads(self.body.decode("utf-8"))
 
 
 @attrs.frozen

@@ -386,11 +386,7 @@ class CallTracker:
         )
 
     def _find_call(self, provider: str, provider_call_id: str) -> Call:
-        call_id = Call.make_id(provider, provider_call_id)
-        call = self._atomic(lambda tx: tx.get_call(call_id))
-        if call is None:
-            raise UnknownCall(provider, provider_call_id)
-        return call
+        return self._atomic(lambda tx: self._stored_call(tx, provider, provider_call_id))
 
     def _dial_result(self, event: DialResult) -> Decision:
         seen = self._find_call(event.provider, event.call_id)
@@ -398,7 +394,10 @@ class CallTracker:
         if seen.route is CallRoute.FORWARDED and seen.candidate is None and seen.caller:
             candidate = self.directory.lookup(seen.caller) if self.directory else None
 
+        queued = False
+
         def work(tx: Transaction) -> Call:
+            nonlocal queued
             now = self.clock.now()
             call = tx.get_call(seen.call_id)
             assert call is not None
@@ -411,7 +410,7 @@ class CallTracker:
             mark = classify(status, who)
             response_id = call.response_id
             if who is not None and mark is not Mark.NO_RESUME:
-                response_id = self._respond(tx, call, who, mark, now)
+                response_id, queued = self._respond(tx, call, who, mark, now)
             updated = attrs.evolve(
                 call,
                 dial_status=status,
@@ -427,7 +426,8 @@ class CallTracker:
             return updated
 
         call = self._atomic(work)
-        self.deliver_notifications()
+        if queued:
+            self.deliver_notifications()
         if not event.final:
             return Acknowledge()
         if call.missed:
@@ -436,7 +436,8 @@ class CallTracker:
 
     def _respond(
         self, tx: Transaction, call: Call, candidate: Candidate, mark: Mark, now: datetime
-    ) -> str:
+    ) -> tuple[str, bool]:
+        """Make or update the caller's response; say whether a notification was queued."""
         assert call.vacancy_id is not None
         response_id = Response.make_id(call.vacancy_id, candidate.candidate_id)
         existing = tx.get_response(response_id)
@@ -445,7 +446,7 @@ class CallTracker:
             tx.add_response(response)
             vacancy = tx.get_vacancy(call.vacancy_id)
             title = vacancy.title if vacancy is not None else ""
-            tx.add_notification(
+            queued = tx.add_notification(
                 Notification(
                     notification_id=response_id,
                     response_id=response_id,
@@ -457,18 +458,21 @@ class CallTracker:
                     created_at=now,
                 )
             )
-        else:
-            merged = merge_response(existing, mark, now, new_call=call.response_id is None)
-            if merged != existing:
-                tx.update_response(merged)
-        return response_id
+            return response_id, queued
+        merged = merge_response(existing, mark, now, new_call=call.response_id is None)
+        if merged != existing:
+            tx.update_response(merged)
+        return response_id, False
+
+    def _stored_call(self, tx: Transaction, provider: str, provider_call_id: str) -> Call:
+        call = tx.get_call(Call.make_id(provider, provider_call_id))
+        if call is None:
+            raise UnknownCall(provider, provider_call_id)
+        return call
 
     def _recording(self, event: RecordingReady) -> Decision:
-        seen = self._find_call(event.provider, event.call_id)
-
         def work(tx: Transaction) -> None:
-            call = tx.get_call(seen.call_id)
-            assert call is not None
+            call = self._stored_call(tx, event.provider, event.call_id)
             if tx.claim_event(event.idempotency_key, self.clock.now()):
                 tx.update_call(attrs.evolve(call, recording_url=event.url))
 
@@ -476,15 +480,12 @@ class CallTracker:
         return Acknowledge()
 
     def _whisper(self, event: WhisperRequest) -> Decision:
-        seen = self._find_call(event.provider, event.call_id)
-        if seen.answered_at is None:
+        def work(tx: Transaction) -> None:
+            call = self._stored_call(tx, event.provider, event.call_id)
+            if call.answered_at is None:
+                tx.update_call(attrs.evolve(call, answered_at=self.clock.now()))
 
-            def work(tx: Transaction) -> None:
-                call = tx.get_call(seen.call_id)
-                if call is not None and call.answered_at is None:
-                    tx.update_call(attrs.evolve(call, answered_at=self.clock.now()))
-
-            self._atomic(work)
+        self._atomic(work)
         key = self.settings.accept_key
         return Whisper(
             prompt=self.prompts.prompt(PromptKind.WHISPER),

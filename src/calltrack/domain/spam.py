@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -10,6 +10,16 @@ import attrs
 from calltrack.domain.model import SpamReason
 
 __all__ = ["CallerHistory", "SpamPolicy"]
+
+
+def _numbers(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(values)
+
+
+def _prefixes(values: Iterable[str]) -> tuple[str, ...]:
+    if isinstance(values, str):
+        return (values,)
+    return tuple(values)
 
 
 @attrs.frozen
@@ -35,8 +45,8 @@ class SpamPolicy:
         vacancies_window: The window of ``max_vacancies``.
     """
 
-    blocked_numbers: frozenset[str] = attrs.field(default=frozenset(), converter=frozenset)
-    blocked_prefixes: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    blocked_numbers: frozenset[str] = attrs.field(default=frozenset(), converter=_numbers)
+    blocked_prefixes: tuple[str, ...] = attrs.field(default=(), converter=_prefixes)
     block_withheld: bool = True
     max_calls: int = 10
     calls_window: timedelta = timedelta(hours=1)

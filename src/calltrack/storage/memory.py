@@ -64,6 +64,7 @@ class _State:
         self.events: set[str] = set()
         self.responses: dict[str, Response] = {}
         self.notifications: dict[str, Notification] = {}
+        self.unsent: dict[str, None] = {}
 
     def index_free(self, number: PoolNumber, now: datetime | None) -> None:
         entry = (number.idle_since, number.number)
@@ -368,14 +369,27 @@ class _MemoryTransaction:
         ]
         return sorted(chosen, key=lambda r: (r.created_at, r.response_id), reverse=True)
 
+    def _mark_unsent(self, notification_id: str, *, unsent: bool) -> None:
+        table = self._s.unsent
+        was = notification_id in table
+        if was == unsent:
+            return
+        if unsent:
+            table[notification_id] = None
+            self._undo.append(lambda: table.pop(notification_id, None))
+        else:
+            del table[notification_id]
+            self._undo.append(lambda: table.__setitem__(notification_id, None))
+
     def add_notification(self, notification: Notification) -> bool:
         if notification.notification_id in self._s.notifications:
             return False
         self._put(self._s.notifications, notification.notification_id, notification)  # type: ignore[arg-type]
+        self._mark_unsent(notification.notification_id, unsent=notification.sent_at is None)
         return True
 
     def pending_notifications(self, limit: int) -> list[Notification]:
-        pending = [n for n in self._s.notifications.values() if n.sent_at is None]
+        pending = [self._s.notifications[n] for n in self._s.unsent]
         pending.sort(key=lambda n: (n.created_at, n.notification_id))
         return pending[:limit]
 
@@ -384,6 +398,7 @@ class _MemoryTransaction:
         if current is None:
             raise StorageError(f"notification {notification_id!r} is not queued")
         self._put(self._s.notifications, notification_id, attrs.evolve(current, sent_at=at))  # type: ignore[arg-type]
+        self._mark_unsent(notification_id, unsent=at is None)
 
     def list_notifications(self) -> list[Notification]:
         return sorted(

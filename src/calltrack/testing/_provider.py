@@ -60,6 +60,7 @@ from calltrack.ports import Document, WebhookRequest
 __all__ = ["FakeProvider"]
 
 SIGNATURE_HEADER = "X-Fake-Signature"
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 _STATUSES: Mapping[str, DialStatus] = {
     "answered": DialStatus.ANSWERED,
@@ -130,7 +131,7 @@ class FakeProvider:
     def request(self, event: str, payload: Mapping[str, Any]) -> WebhookRequest:
         """Build the signed request the fake provider would send for ``event``."""
         url = self.url(event)
-        body = json.dumps(payload, ensure_ascii=False).encode()
+        body = _JSON.encode(payload).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(url, body)}
         return WebhookRequest("POST", url, headers, body)
 
@@ -229,7 +230,7 @@ class FakeProvider:
         else:  # pragma: no cover - Decision is closed
             msg = f"not a decision: {decision!r}"  # type: ignore[unreachable]
             raise TypeError(msg)
-        body = json.dumps({"actions": actions}, ensure_ascii=False)
+        body = _JSON.encode({"actions": actions})
         return Document(body, "application/json")
 
 
