@@ -31,7 +31,15 @@ from calltrack.domain.model import (
 )
 from calltrack.ports import Storage
 
-__all__ = ["AnalyticsContract", "brute_force_analytics", "stored_world"]
+__all__ = [
+    "AnalyticsContract",
+    "assert_same_analytics",
+    "brute_force_analytics",
+    "generated_calls",
+    "generated_periods",
+    "generated_responses",
+    "stored_world",
+]
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=timezone.utc)
 _EMPLOYER_OF = {"v1": "e1", "v2": "e1", "v3": "e2"}
@@ -150,7 +158,8 @@ def assert_same_analytics(got: CallAnalytics, expected: CallAnalytics) -> None:
 
 # --- generated worlds ---------------------------------------------------------------------
 @st.composite
-def _calls(draw: st.DrawFn) -> list[Call]:
+def generated_calls(draw: st.DrawFn) -> list[Call]:
+    """Up to 30 calls of three vacancies of two employers over four days, every kind."""
     count = draw(st.integers(min_value=0, max_value=30))
     made = []
     for i in range(count):
@@ -195,7 +204,8 @@ def _calls(draw: st.DrawFn) -> list[Call]:
 
 
 @st.composite
-def _responses(draw: st.DrawFn) -> list[Response]:
+def generated_responses(draw: st.DrawFn) -> list[Response]:
+    """Up to 8 responses of the same vacancies over the same days."""
     count = draw(st.integers(min_value=0, max_value=8))
     made = []
     for i in range(count):
@@ -218,7 +228,8 @@ def _responses(draw: st.DrawFn) -> list[Response]:
 
 
 @st.composite
-def _periods(draw: st.DrawFn) -> Period:
+def generated_periods(draw: st.DrawFn) -> Period:
+    """Periods around those days, open or closed, at UTC, UTC+3 or UTC-5:30."""
     start = draw(st.none() | st.integers(min_value=-1, max_value=5))
     length = draw(st.integers(min_value=0, max_value=4))
     first = T0.date() + timedelta(days=start) if start is not None else None
@@ -268,7 +279,12 @@ class AnalyticsContract:
     """Analytics every storage must count right; part of ``StorageContract``."""
 
     @_FEW
-    @given(calls=_calls(), responses=_responses(), scope=_SCOPES, period=_periods())
+    @given(
+        calls=generated_calls(),
+        responses=generated_responses(),
+        scope=_SCOPES,
+        period=generated_periods(),
+    )
     def test_analytics_agree_with_a_brute_force_count(
         self,
         make_storage: MakeStorage,
@@ -288,7 +304,9 @@ class AnalyticsContract:
         assert_same_analytics(got, brute_force_analytics(scope, period, calls, responses))
 
     @_FEW
-    @given(calls=_calls(), scope=_SCOPES, period=_periods(), limit=st.integers(1, 7))
+    @given(
+        calls=generated_calls(), scope=_SCOPES, period=generated_periods(), limit=st.integers(1, 7)
+    )
     def test_scanned_pages_cover_the_scope_once_newest_first(
         self,
         make_storage: MakeStorage,
