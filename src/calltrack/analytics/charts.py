@@ -27,7 +27,7 @@ SERIES_COLOURS: dict[str, str] = {
     "Response by call": "#2e7d32",
     "Missed call": "#d32f2f",
     "No resume": "#1565c0",
-    "Not classified": "#9e9e9e",
+    "Not classified": "#80cbc4",
     "Spam blocked": "#424242",
     "After close": "#8e24aa",
 }

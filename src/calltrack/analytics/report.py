@@ -95,6 +95,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
   header h1 { font-size: 22px; }
   .charts { grid-template-columns: 1fr; }
   .cards { grid-template-columns: repeat(2, 1fr); }
+  svg .tick { font-size: 22px; }
 }
 @media print {
   @page { size: A4; margin: 14mm; }
