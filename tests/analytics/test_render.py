@@ -67,15 +67,15 @@ def read_png(data: bytes) -> Image:
     pixels: list[Pixel] = []
     for y in range(height):
         start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
+        method, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
         for i in range(stride):
             left = line[i - channels] if i >= channels else 0
             up = previous[i]
             corner = previous[i - channels] if i >= channels else 0
             line[i] = (
-                line[i] + (0, left, up, (left + up) // 2, _paeth(left, up, corner))[kind]
+                line[i] + (0, left, up, (left + up) // 2, _paeth(left, up, corner))[method]
             ) & 0xFF
-        pixels += [tuple(line[i : i + 3]) for i in range(0, stride, channels)]  # type: ignore[misc]
+        pixels += [(line[i], line[i + 1], line[i + 2]) for i in range(0, stride, channels)]
         previous = line
     return Image(width, height, pixels)
 
