@@ -1,0 +1,306 @@
+"""Load test: many concurrent clients drive the webhook app over loopback, against a floor.
+
+The server runs in its own process on 127.0.0.1 (the stdlib thread-pool server that
+``calltrack serve`` uses). Each client sends signed inbound-call webhooks, each a new call from
+a new caller, until it has sent its share or the time is up. Reported: calls per second, p50 and
+p99 latency, errors (must be 0), and whether every call is in the log exactly once (it must be).
+
+In the same run the same server, clients and load drive the floor: a bare WSGI app that only
+verifies the signature, stores one row in SQLite and returns a fixed document. The goal is at
+least 80% of the floor's calls per second, and in process (no sockets) at most 2x the floor's
+time per inbound webhook.
+
+Run: python benchmarks/load_test.py [--clients 32] [--seconds 20] [--calls 4000]
+PostgreSQL is measured too when CALLTRACK_TEST_POSTGRES_URL is set and SQL storage is there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import io
+import multiprocessing
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from calltrack import CallTracker
+from calltrack._server import make_server
+from calltrack.domain.settings import Settings
+from calltrack.domain.spam import SpamPolicy
+from calltrack.errors import InvalidSignature
+from calltrack.ports import Storage, WebhookRequest
+from calltrack.storage.memory import MemoryStorage
+from calltrack.testing import FakeProvider
+from calltrack.webhooks import WebhookHandler, WsgiApp
+
+SECRET = "load-secret"  # noqa: S105 - a test signing key, not a credential
+BASE = "https://hooks.example.com"
+VIRTUAL = "+74951234567"
+DOCUMENT = b'{"actions": [{"say": "hello", "language": "en-US"}]}'
+
+
+# --- the apps under test --------------------------------------------------------------
+def storage_for(kind: str, folder: str) -> Storage | None:
+    """The storage of a run: memory, SQLite or PostgreSQL (None if not available here)."""
+    if kind == "memory":
+        return MemoryStorage()
+    try:
+        from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+    except ImportError:
+        return None
+    url = f"sqlite:///{folder}/load.db" if kind == "sqlite" else None
+    url = url or os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
+    if not url:
+        return None
+    storage: Storage = SqlStorage(url)
+    return storage
+
+
+def tracker_app(storage: Storage) -> tuple[WsgiApp, CallTracker]:
+    """The real app: one tracked vacancy, spam limits off (every call is a new caller)."""
+    settings = Settings(spam=SpamPolicy(max_calls=0, max_vacancies=0))
+    tracker = CallTracker(storage, settings=settings)
+    tracker.add_numbers([VIRTUAL], provider="fake")
+    tracker.track("vac-load", ["+79161234567"], employer_id="emp", title="Load")
+    provider = FakeProvider((SECRET,), base_url=BASE)
+    return WsgiApp(WebhookHandler(tracker, [provider], public_url=BASE)), tracker
+
+
+def floor_app(folder: str) -> Callable[..., list[bytes]]:
+    """Verify the signature, store one row in SQLite, answer a fixed document."""
+    provider = FakeProvider((SECRET,), base_url=BASE)
+    path = f"{folder}/floor.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY, body BLOB)")
+    local = threading.local()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size)
+        url = BASE + environ["PATH_INFO"]
+        signature = environ.get("HTTP_X_FAKE_SIGNATURE", "")
+        request = WebhookRequest("POST", url, {"x-fake-signature": signature}, body)
+        try:
+            provider.verify(request)
+        except InvalidSignature:
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"bad signature\n"]
+        if not hasattr(local, "db"):
+            local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        call_id = body[13:40].decode(errors="replace")
+        local.db.execute("BEGIN IMMEDIATE")
+        local.db.execute("INSERT OR IGNORE INTO calls VALUES (?, ?)", (call_id, body))
+        local.db.execute("COMMIT")
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(DOCUMENT)))]
+        start_response("200 OK", headers)
+        return [DOCUMENT]
+
+    return app
+
+
+def serve_in_child(kind: str, folder: str, threads: int, pipe: Connection) -> None:
+    """Child process: serve the app, then report which calls it logged."""
+    tracker = None
+    if kind == "floor":
+        app: Any = floor_app(folder)
+    else:
+        storage = storage_for(kind, folder)
+        assert storage is not None
+        app, tracker = tracker_app(storage)
+    server = make_server("127.0.0.1", 0, app, threads)
+    worker = threading.Thread(target=server.serve_forever, daemon=True)
+    worker.start()
+    pipe.send(server.server_address[1])
+    sent_ids: list[str] = pipe.recv()
+    server.shutdown()
+    worker.join()
+    server.server_close()
+    if tracker is None:
+        with sqlite3.connect(f"{folder}/floor.db") as db:
+            stored = db.execute("SELECT count(*) FROM calls").fetchone()[0]
+        pipe.send((stored, stored == len(sent_ids)))
+        return
+    found = sum(1 for call_id in sent_ids if tracker.call("fake", call_id) is not None)
+    total = tracker.stats(vacancy_id="vac-load").calls
+    pipe.send((total, found == len(sent_ids) == total))
+    tracker.storage.close()
+
+
+# --- the clients ----------------------------------------------------------------------
+def signed_bodies(count: int, tag: str) -> list[tuple[str, bytes, str]]:
+    """``count`` signed inbound calls: (call id, body, signature); signing is not timed."""
+    provider = FakeProvider((SECRET,), base_url=BASE)
+    out = []
+    for i in range(count):
+        call_id = f"{tag}{i:012d}"
+        caller = f"+7903{i % 10_000_000:07d}"
+        request = provider.request("voice", {"call_id": call_id, "from": caller, "to": VIRTUAL})
+        out.append((call_id, request.body, request.headers["x-fake-signature"]))
+    return out
+
+
+def drive(
+    port: int, bodies: list[tuple[str, bytes, str]], clients: int, seconds: float
+) -> tuple[list[float], list[str], int, float]:
+    """Send the calls from ``clients`` threads; return latencies, ids sent, errors, wall time."""
+    latencies: list[float] = []
+    sent: list[str] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+    shares = [bodies[i::clients] for i in range(clients)]
+
+    def client(share: list[tuple[str, bytes, str]]) -> None:
+        nonlocal errors
+        for call_id, body, signature in share:
+            if time.perf_counter() > deadline:
+                return
+            started = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                headers = {"Content-Type": "application/json", "X-Fake-Signature": signature}
+                conn.request("POST", "/fake/voice", body, headers)
+                answer = conn.getresponse()
+                answer.read()
+                conn.close()
+                ok = answer.status == 200
+            except OSError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                sent.append(call_id)
+                latencies.append(elapsed)
+                errors += not ok
+
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, sent, errors, time.perf_counter() - began
+
+
+def over_loopback(
+    kind: str, clients: int, seconds: float, calls: int, threads: int
+) -> dict[str, Any] | None:
+    """One run against a fresh server process; None if the storage is not available."""
+    with tempfile.TemporaryDirectory() as folder:
+        if kind != "floor" and storage_for(kind, folder) is None:
+            return None
+        bodies = signed_bodies(calls, f"{kind[:2].upper()}{int(time.time())}")
+        parent, child = multiprocessing.Pipe()
+        process = multiprocessing.Process(
+            target=serve_in_child, args=(kind, folder, threads, child)
+        )
+        process.start()
+        try:
+            port = parent.recv()
+            latencies, sent, errors, wall = drive(port, bodies, clients, seconds)
+            parent.send(sent)
+            stored, exact = parent.recv()
+        finally:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+    ordered = sorted(latencies)
+    return {
+        "kind": kind,
+        "calls": len(sent),
+        "per_second": len(sent) / wall,
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "errors": errors,
+        "stored": stored,
+        "exactly_once": exact,
+    }
+
+
+# --- in process -----------------------------------------------------------------------
+def per_call_in_process(app: Callable[..., Any], count: int, tag: str) -> float:
+    """Seconds per inbound webhook, calling the WSGI app directly (best of three rounds)."""
+    best = float("inf")
+    for round_ in range(3):
+        bodies = signed_bodies(count, f"{tag}{round_}")
+        environs = [
+            {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/fake/voice",
+                "QUERY_STRING": "",
+                "CONTENT_TYPE": "application/json",
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_X_FAKE_SIGNATURE": signature,
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "80",
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(body),
+            }
+            for _, body, signature in bodies
+        ]
+        started = time.perf_counter()
+        for environ in environs:
+            app(environ, lambda *_: None)
+        best = min(best, (time.perf_counter() - started) / count)
+    return best
+
+
+def main() -> int:
+    """Run the loopback runs and the in-process comparison; print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--calls", type=int, default=4000, help="calls per run, at most")
+    parser.add_argument("--threads", type=int, default=16, help="server threads")
+    args = parser.parse_args()
+    clients = max(1, min(args.clients, 64))
+    seconds = max(1.0, min(args.seconds, 60.0))
+    print(f"{clients} clients, at most {args.calls} calls or {seconds:.0f} s per run, 127.0.0.1")
+    print(
+        f"{'run':8} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
+        f"{'logged':>6}  exactly once  vs floor"
+    )
+    floor = over_loopback("floor", clients, seconds, args.calls, args.threads)
+    assert floor is not None
+    failed = False
+    for kind in ("floor", "memory", "sqlite", "postgres"):
+        result = (
+            floor
+            if kind == "floor"
+            else over_loopback(kind, clients, seconds, args.calls, args.threads)
+        )
+        if result is None:
+            print(f"{kind:8} (not available here)")
+            continue
+        ratio = result["per_second"] / floor["per_second"]
+        failed |= result["errors"] > 0 or not result["exactly_once"]
+        print(
+            f"{kind:8} {result['calls']:6d} {result['per_second']:8.0f} {result['p50_ms']:7.1f} "
+            f"{result['p99_ms']:7.1f} {result['errors']:6d} {result['stored']:6d}  "
+            f"{'yes' if result['exactly_once'] else 'NO':12}  {ratio:.0%}"
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        floor_time = per_call_in_process(floor_app(folder), 500, "FI")
+        results: list[tuple[str, Storage]] = [("memory", MemoryStorage())]
+        sqlite = storage_for("sqlite", folder)
+        if sqlite is not None:
+            results.append(("sqlite", sqlite))
+        print(f"\nin process, one inbound webhook: floor {floor_time * 1e6:.0f} µs")
+        for name, storage in results:
+            app, tracker = tracker_app(storage)
+            spent = per_call_in_process(app, 500, f"IP{name}")
+            print(f"  {name:8} {spent * 1e6:6.0f} µs  = {spent / floor_time:.2f}x the floor")
+            tracker.storage.close()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
