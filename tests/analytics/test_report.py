@@ -20,7 +20,7 @@ from calltrack.analytics.charts import (
 from calltrack.analytics.report import render_report, write_report
 from calltrack.domain.analytics import CallMetrics, DailyMetrics
 from calltrack.domain.folder import CallFilter
-from calltrack.domain.model import Candidate
+from calltrack.domain.model import CallRoute, Candidate
 from calltrack.errors import UnknownVacancy
 from calltrack.storage.memory import MemoryStorage
 
@@ -123,6 +123,14 @@ class TestReport:
         assert "@media (max-width" in html
         assert 'name="viewport"' in html
         assert "Generated 2026-02-01 12:00" in html
+        listed = list(
+            iter_calls(
+                demo_storage, Scope.employer("northwind"), where=CallFilter(include_spam=True)
+            )
+        )
+        spam = sum(1 for c in listed if c.route is CallRoute.SPAM)
+        assert spam
+        assert f"{len(listed) - spam} calls listed; {spam} spam calls appear with" in html
 
     def test_the_figures_are_the_storages(self, demo_storage: MemoryStorage) -> None:
         html = render_report(demo_storage, Scope.vacancy("driver"), generated_at=GENERATED)

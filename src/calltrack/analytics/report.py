@@ -155,7 +155,7 @@ def _daily_table(report: CallAnalytics) -> str:
         "<tr><th>Day</th><th class=num>Calls</th><th class=num>Callers</th>"
         "<th class=num>Answered</th><th class=num>Missed</th><th class=num>Answer rate</th>"
         "<th class=num>Responses</th><th class=num>No resume</th><th class=num>Spam</th>"
-        "<th class=num>Talk</th></tr>"
+        "<th class=num>Talk (total)</th></tr>"
     )
     rows = []
     for row in reversed(report.days):
@@ -222,7 +222,10 @@ def _folder(calls: Sequence[Call], total: int, zone: timezone, show_vacancy: boo
         heads.insert(1, "Vacancy")
     head = "<tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>"
     rows = "".join(_call_row(c, zone, show_vacancy) for c in calls)
-    shown = sum(1 for c in calls if c.route is not CallRoute.SPAM)
+    spam = sum(1 for c in calls if c.route is CallRoute.SPAM)
+    listed = f"{_number(len(calls) - spam)} calls listed"
+    if spam:
+        listed += f"; {_number(spam)} spam calls appear with “Show spam”"
     note = ""
     if len(calls) < total:
         note = (
@@ -239,7 +242,7 @@ def _folder(calls: Sequence[Call], total: int, zone: timezone, show_vacancy: boo
         '<label for="f-resume">With a resume</label><label for="f-spam">Show spam</label>'
         "</div>"
         f'<div class="scroll"><table class="folder">{head}{rows}</table></div>'
-        f'<p class="note">{_number(shown)} calls listed (spam hidden unless shown).</p>{note}'
+        f'<p class="note">{listed}.</p>{note}'
     )
 
 
