@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -124,8 +125,15 @@ def _scope_and_period(args: argparse.Namespace) -> tuple[Scope, Period]:
 def _output(target: str | None) -> Iterator[TextIO]:
     """Standard output, or a file that appears only once it is written whole."""
     if target is None or target == "-":
-        yield sys.stdout
-        sys.stdout.flush()
+        try:
+            yield sys.stdout
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`calltrack calls | head`): that is not an error.
+            # Point stdout at nothing so that the interpreter's last flush stays quiet.
+            with contextlib.suppress(AttributeError, OSError, ValueError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
         return
     path = Path(target)
     partial = path.with_name(f".{path.name}.partial")

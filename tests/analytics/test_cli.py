@@ -57,6 +57,15 @@ class TestCalls:
         assert {r["route"] for r in without} == {"forwarded"}
         assert "spam" in {r["route"] for r in with_spam}
 
+    def test_a_reader_that_stops_early_is_not_an_error(
+        self, db: MemoryStorage, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def reader_gone(*args: object, **kwargs: object) -> int:
+            raise BrokenPipeError
+
+        monkeypatch.setattr(_cli_analytics, "write_calls", reader_gone)
+        assert main(["calls", "--employer", "northwind"]) == 0
+
 
 class TestStats:
     """calltrack stats prints a table or exports the figures."""
