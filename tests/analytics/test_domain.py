@@ -68,6 +68,10 @@ class TestPeriod:
             date(2026, 1, 2),
         ]
 
+    def test_an_open_period_runs_as_long_as_the_data(self) -> None:
+        days = Period().days(date(2000, 1, 1), date(2020, 12, 31))
+        assert len(days) == (date(2020, 12, 31) - date(2000, 1, 1)).days + 1
+
     @pytest.mark.parametrize(
         ("start", "end", "offset", "message"),
         [

@@ -424,6 +424,28 @@ class AnalyticsContract:
         assert [d.day for d in utc.days] == [date(2026, 3, 1)]
         assert utc.total.calls == 4
 
+    def test_a_call_rolled_back_is_neither_counted_nor_scanned(self, storage: Storage) -> None:
+        """Calls of a transaction that raised appear in no statistics and no scan."""
+        call = Call(
+            call_id="fake:R1",
+            provider="fake",
+            provider_call_id="R1",
+            virtual_number="+74951000001",
+            caller="+79030000001",
+            started_at=T0,
+            route=CallRoute.FORWARDED,
+            vacancy_id="v1",
+            employer_id="e1",
+        )
+        with pytest.raises(LookupError), storage.transaction() as tx:  # noqa: PT012 - the write, then the failure
+            assert tx.add_call(call)
+            raise LookupError
+        with storage.transaction() as tx:
+            for scope in (Scope.vacancy("v1"), Scope.employer("e1")):
+                assert tx.call_analytics(scope, Period()).total == CallMetrics()
+                page = tx.scan_calls(scope, CallFilter(include_spam=True), Period(), 10, None)
+                assert list(page.calls) == []
+
     def test_analytics_without_calls(self, storage: Storage) -> None:
         """An empty scope counts zeros: no days for an open period, zero days for a closed one."""
         with storage.transaction() as tx:
