@@ -108,6 +108,9 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
   a { color: inherit; text-decoration: none; }
   .mark { color: #000; border: 1px solid #000; background: none !important; }
   .scroll { overflow: visible; }
+  table { font-size: 8.5pt; }
+  th, td { white-space: normal; padding: 3px 4px; }
+  .screen-only { display: none; }
 }
 """
 
@@ -225,7 +228,9 @@ def _folder(calls: Sequence[Call], total: int, zone: timezone, show_vacancy: boo
     spam = sum(1 for c in calls if c.route is CallRoute.SPAM)
     listed = f"{_number(len(calls) - spam)} calls listed"
     if spam:
-        listed += f"; {_number(spam)} spam calls appear with “Show spam”"
+        listed += (
+            f'<span class="screen-only">; {_number(spam)} spam calls appear with “Show spam”</span>'
+        )
     note = ""
     if len(calls) < total:
         note = (
