@@ -18,7 +18,7 @@ import attrs
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from calltrack.domain.analytics import CallAnalytics, Period, Scope
+    from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
     from calltrack.domain.decisions import Decision
     from calltrack.domain.events import ProviderEvent
     from calltrack.domain.folder import CallFilter, CallPage, Cursor
@@ -393,6 +393,14 @@ class Transaction(Protocol):
         The result must equal :func:`calltrack.domain.analytics.compute_analytics` over
         every stored call and response (durations to within a millisecond). A storage
         counts with aggregates where it can, without loading each call.
+        """
+        ...
+
+    def vacancy_metrics(self, employer_id: str, period: Period) -> dict[str, CallMetrics]:
+        """Count the metrics of each of an employer's vacancies over ``period``.
+
+        Keyed by vacancy id, for every vacancy with a call or a response in the period;
+        each value must equal the ``total`` of :meth:`call_analytics` for that vacancy.
         """
         ...
 
