@@ -18,6 +18,7 @@ import attrs
 
 from calltrack.domain.analytics import (
     CallAnalytics,
+    CallMetrics,
     MetricsCounter,
     Period,
     Scope,
@@ -444,6 +445,18 @@ class _MemoryTransaction:
                 days.setdefault(day, MetricsCounter()).add_response(response)
         busy = {day: counter.result() for day, counter in days.items()}
         return CallAnalytics.assemble(scope, period, total.result(), busy)
+
+    def vacancy_metrics(self, employer_id: str, period: Period) -> dict[str, CallMetrics]:
+        entries, lo, hi = self._scope_entries(Scope.employer(employer_id), period)
+        counters: dict[str, MetricsCounter] = {}
+        for _, call_id in entries[lo:hi]:
+            call = self._s.calls[call_id]
+            if call.vacancy_id is not None:
+                counters.setdefault(call.vacancy_id, MetricsCounter()).add_call(call)
+        for response in self._s.responses.values():
+            if response.employer_id == employer_id and period.contains(response.created_at):
+                counters.setdefault(response.vacancy_id, MetricsCounter()).add_response(response)
+        return {vacancy: counter.result() for vacancy, counter in counters.items()}
 
     def scan_calls(
         self,
