@@ -311,6 +311,43 @@ class AnalyticsContract:
 
     @_FEW
     @given(
+        calls=generated_calls(),
+        responses=generated_responses(),
+        employer=st.sampled_from(["e1", "e2"]),
+        period=generated_periods(),
+    )
+    def test_each_vacancy_of_an_employer_is_counted_as_on_its_own(
+        self,
+        make_storage: MakeStorage,
+        calls: list[Call],
+        responses: list[Response],
+        employer: str,
+        period: Period,
+    ) -> None:
+        """vacancy_metrics gives every busy vacancy of the employer its own plain count."""
+        storage = make_storage()
+        try:
+            stored_world(storage, calls, responses)
+            with storage.transaction() as tx:
+                got = tx.vacancy_metrics(employer, period)
+        finally:
+            storage.close()
+        busy = {
+            c.vacancy_id
+            for c in calls
+            if c.employer_id == employer and _in_period(c.started_at, period)
+        } | {
+            r.vacancy_id
+            for r in responses
+            if r.employer_id == employer and _in_period(r.created_at, period)
+        }
+        assert set(got) == busy
+        for vacancy, metrics in got.items():
+            expected = brute_force_analytics(Scope.vacancy(vacancy), period, calls, responses)
+            _same(metrics, expected.total, vacancy)
+
+    @_FEW
+    @given(
         calls=generated_calls(), scope=_SCOPES, period=generated_periods(), limit=st.integers(1, 7)
     )
     def test_scanned_pages_cover_the_scope_once_newest_first(
