@@ -18,9 +18,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from calltrack.analytics._queries import analytics, check_scope, iter_calls
-from calltrack.analytics.export import ExportFormat, write_analytics, write_calls
-from calltrack.domain.analytics import CallAnalytics, Period, Scope
+from calltrack.analytics._queries import analytics, by_vacancy, check_scope, iter_calls
+from calltrack.analytics.export import (
+    ExportFormat,
+    write_analytics,
+    write_calls,
+    write_vacancy_metrics,
+)
+from calltrack.domain.analytics import CallMetrics, Period, Scope
 from calltrack.domain.folder import CallFilter
 from calltrack.ports import Storage
 
@@ -94,6 +99,11 @@ def register(commands: Any) -> None:  # noqa: ANN401 - argparse's subparsers act
         choices=["table", *(f.value for f in ExportFormat)],
         default="table",
         help="default table",
+    )
+    stats.add_argument(
+        "--by-vacancy",
+        action="store_true",
+        help="with --employer: one row per vacancy over the period, busiest first",
     )
     stats.add_argument("-o", "--output", metavar="FILE", help="write here, not to stdout")
     stats.set_defaults(run=run_stats)
@@ -175,9 +185,9 @@ def run_calls(args: argparse.Namespace) -> int:
     return _with_storage(args, work)
 
 
-def _table(out: TextIO, report: CallAnalytics) -> None:
+def _table(out: TextIO, rows: list[tuple[str, CallMetrics]], first: tuple[str, int]) -> None:
     columns = [
-        ("day", 10),
+        first,
         ("calls", 6),
         ("callers", 7),
         ("answered", 8),
@@ -190,8 +200,6 @@ def _table(out: TextIO, report: CallAnalytics) -> None:
         ("closed", 6),
     ]
     out.write("  ".join(name.rjust(width) for name, width in columns) + "\n")
-    rows = [(d.day.isoformat(), d.metrics) for d in report.days]
-    rows.append(("total", report.total))
     for label, m in rows:
         rate = "-" if m.answer_rate is None else f"{m.answer_rate:.0%}"
         values = [
@@ -215,13 +223,25 @@ def _table(out: TextIO, report: CallAnalytics) -> None:
 def run_stats(args: argparse.Namespace) -> int:
     """Print or export the statistics of a vacancy or an employer."""
     scope, period = _scope_and_period(args)
+    if args.by_vacancy and scope.employer_id is None:
+        args.parser.error("--by-vacancy needs --employer")
 
     def work(storage: Storage) -> int:
         check_scope(storage, scope)
+        if args.by_vacancy:
+            found = by_vacancy(storage, scope.key, period)
+            with _output(args.output) as out:
+                if args.format == "table":
+                    width = max([7, *(len(v) for _, v, _ in found)])
+                    _table(out, [(v, m) for _, v, m in found], ("vacancy", width))
+                else:
+                    write_vacancy_metrics(out, scope.key, found, ExportFormat(args.format))
+            return 0
         report = analytics(storage, scope, period)
         with _output(args.output) as out:
             if args.format == "table":
-                _table(out, report)
+                rows = [(d.day.isoformat(), d.metrics) for d in report.days]
+                _table(out, [*rows, ("total", report.total)], ("day", 10))
             else:
                 write_analytics(out, report, ExportFormat(args.format))
         return 0

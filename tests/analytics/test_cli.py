@@ -89,6 +89,17 @@ class TestStats:
         assert [d["day"] for d in document["days"]] == ["2026-01-04", "2026-01-05", "2026-01-06"]
         assert document["days"][1]["calls"] == document["total"]["calls"] > 0
 
+    def test_by_vacancy(self, db: MemoryStorage, capsys: pytest.CaptureFixture[str]) -> None:
+        assert main(["stats", "--employer", "northwind", "--by-vacancy"]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[0] for line in lines] == ["vacancy", "warehouse", "driver", "courier"]
+        assert main(["stats", "--employer", "northwind", "--by-vacancy", "--format", "json"]) == 0
+        rows = json.loads(capsys.readouterr().out)
+        assert (rows[0]["vacancy_id"], rows[0]["title"]) == ("warehouse", "Warehouse manager")
+        for row in rows:
+            expected = analytics(db, Scope.vacancy(row["vacancy_id"])).total
+            assert (row["calls"], row["answered"]) == (expected.calls, expected.answered)
+
 
 class TestReport:
     """calltrack report writes one HTML file and says where."""
@@ -120,6 +131,7 @@ class TestBadInput:
             (["calls", "--employer", ""], "must not be empty"),
             (["stats"], "one of the arguments --vacancy --employer is required"),
             (["report", "--employer", "e", "-o", "x.html", "--calls", "-1"], "--calls"),
+            (["stats", "--vacancy", "driver", "--by-vacancy"], "--by-vacancy needs --employer"),
         ],
     )
     @pytest.mark.usefixtures("db")

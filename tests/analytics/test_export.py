@@ -19,10 +19,12 @@ from calltrack.analytics import (
     Period,
     Scope,
     analytics,
+    by_vacancy,
     call_record,
     iter_calls,
     write_analytics,
     write_calls,
+    write_vacancy_metrics,
 )
 from calltrack.analytics._queries import check_scope
 from calltrack.domain.folder import CallFilter
@@ -180,6 +182,30 @@ class TestAnalyticsExports:
         lines = io.StringIO()
         write_analytics(lines, report, ExportFormat.JSONL)
         assert [json.loads(x)["day"] for x in lines.getvalue().splitlines()][-1] == "total"
+
+
+class TestByVacancy:
+    """by_vacancy ranks an employer's busy vacancies and exports them."""
+
+    def test_busiest_first_with_titles(self, demo_storage: MemoryStorage) -> None:
+        rows = by_vacancy(demo_storage, "northwind")
+        assert [(v.title if v else None, vid) for v, vid, _ in rows] == [
+            ("Warehouse manager", "warehouse"),
+            ("Truck driver", "driver"),
+            ("Courier", "courier"),
+        ]
+        calls = [m.calls for _, _, m in rows]
+        assert calls == sorted(calls, reverse=True)
+        assert sum(calls) == analytics(demo_storage, Scope.employer("northwind")).total.calls
+        assert by_vacancy(demo_storage, "nobody") == []
+
+    def test_csv(self, demo_storage: MemoryStorage) -> None:
+        rows = by_vacancy(demo_storage, "northwind")
+        out = io.StringIO()
+        assert write_vacancy_metrics(out, "northwind", rows, ExportFormat.CSV) == 3
+        parsed = list(csv.DictReader(io.StringIO(out.getvalue())))
+        assert tuple(parsed[0]) == ("employer_id", "vacancy_id", "title", *METRIC_COLUMNS)
+        assert [r["vacancy_id"] for r in parsed] == ["warehouse", "driver", "courier"]
 
 
 def test_an_unknown_vacancy_is_an_error(demo_storage: MemoryStorage) -> None:

@@ -159,6 +159,18 @@ class TestReport:
         assert "#f-resume:checked ~ .scroll tr.call:not(.resume) { display: none; }" in html
         assert "#f-spam:not(:checked) ~ .scroll tr.spam { display: none; }" in html
 
+    def test_an_employers_report_compares_its_vacancies(self, demo_storage: MemoryStorage) -> None:
+        html = render_report(demo_storage, Scope.employer("northwind"))
+        table = html.split('<table class="vacancies">', 1)[1].split("</table>", 1)[0]
+        rows = re.findall(r'<tr><td>([^<]+) <span class="id">([^<]+)</span></td>(.*?)</tr>', table)
+        assert [vacancy_id for _, vacancy_id, _ in rows] == ["warehouse", "driver", "courier"]
+        assert rows[0][0] == "Warehouse manager"
+        for _, vacancy_id, cells in rows:
+            calls = int(re.findall(r"<td class=num>([^<]+)</td>", cells)[0])
+            assert calls == analytics(demo_storage, Scope.vacancy(vacancy_id)).total.calls
+        vacancy_report = render_report(demo_storage, Scope.vacancy("driver"))
+        assert "<h2>Vacancies</h2>" not in vacancy_report
+
     def test_long_folders_are_cut_with_a_note(self, fortnight: MemoryStorage) -> None:
         total = analytics(fortnight, Scope.employer("acme")).total.calls
         html = render_report(fortnight, Scope.employer("acme"), calls=5)

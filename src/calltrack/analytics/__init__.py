@@ -4,7 +4,7 @@ The counting happens in the storage (:meth:`calltrack.ports.Transaction.call_ana
 this package reads it, writes it out, and draws it.
 """
 
-from calltrack.analytics._queries import analytics, iter_calls
+from calltrack.analytics._queries import analytics, by_vacancy, iter_calls
 from calltrack.analytics.export import (
     CALL_COLUMNS,
     METRIC_COLUMNS,
@@ -12,6 +12,7 @@ from calltrack.analytics.export import (
     call_record,
     write_analytics,
     write_calls,
+    write_vacancy_metrics,
 )
 from calltrack.domain.analytics import CallAnalytics, CallMetrics, DailyMetrics, Period, Scope
 
@@ -25,8 +26,10 @@ __all__ = [
     "Period",
     "Scope",
     "analytics",
+    "by_vacancy",
     "call_record",
     "iter_calls",
     "write_analytics",
     "write_calls",
+    "write_vacancy_metrics",
 ]

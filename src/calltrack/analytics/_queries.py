@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from calltrack.domain.analytics import CallAnalytics, Period, Scope
+from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
 from calltrack.domain.folder import CallFilter, Cursor
 from calltrack.domain.model import Call, Vacancy
 from calltrack.errors import UnknownVacancy
 from calltrack.ports import Storage
 
-__all__ = ["DEFAULT_PAGE_SIZE", "analytics", "check_scope", "iter_calls"]
+__all__ = ["DEFAULT_PAGE_SIZE", "analytics", "by_vacancy", "check_scope", "iter_calls"]
 
 DEFAULT_PAGE_SIZE = 1000
 _MAX_PAGE_SIZE = 10_000
@@ -42,6 +42,23 @@ def analytics(storage: Storage, scope: Scope, period: Period | None = None) -> C
     chosen = period if period is not None else Period()
     with storage.transaction() as tx:
         return tx.call_analytics(scope, chosen)
+
+
+def by_vacancy(
+    storage: Storage, employer_id: str, period: Period | None = None
+) -> list[tuple[Vacancy | None, str, CallMetrics]]:
+    """Compare an employer's vacancies: the metrics of each one with calls in the period.
+
+    Returns:
+        (vacancy, vacancy id, metrics) for each vacancy with a call or a response in the
+        period, busiest first (then by id); the vacancy is ``None`` if it was never saved.
+    """
+    chosen = period if period is not None else Period()
+    with storage.transaction() as tx:
+        found = tx.vacancy_metrics(employer_id, chosen)
+        rows = [(tx.get_vacancy(v), v, metrics) for v, metrics in found.items()]
+    rows.sort(key=lambda row: (-row[2].calls, row[1]))
+    return rows
 
 
 def iter_calls(

@@ -23,7 +23,7 @@ from datetime import date, datetime
 from typing import TextIO
 
 from calltrack.domain.analytics import CallAnalytics, CallMetrics
-from calltrack.domain.model import Call
+from calltrack.domain.model import Call, Vacancy
 
 __all__ = [
     "CALL_COLUMNS",
@@ -32,6 +32,7 @@ __all__ = [
     "call_record",
     "write_analytics",
     "write_calls",
+    "write_vacancy_metrics",
 ]
 
 Value = str | int | float | bool | None
@@ -234,3 +235,31 @@ def write_analytics(out: TextIO, report: CallAnalytics, fmt: ExportFormat) -> in
     rows.append({**head, "day": "total", **_metric_record(report.total)})
     _write_records(out, rows, ("scope", "id", "day", *METRIC_COLUMNS), fmt)
     return len(report.days)
+
+
+def write_vacancy_metrics(
+    out: TextIO,
+    employer_id: str,
+    rows: Sequence[tuple[Vacancy | None, str, CallMetrics]],
+    fmt: ExportFormat,
+) -> int:
+    """Write one row (or object) per vacancy of an employer, as :func:`by_vacancy` gives them.
+
+    Each carries ``employer_id``, ``vacancy_id``, ``title`` and the figures; ``json`` is an
+    array of the objects.
+
+    Returns:
+        How many vacancies were written.
+    """
+    records = (
+        {
+            "employer_id": employer_id,
+            "vacancy_id": vacancy_id,
+            "title": vacancy.title if vacancy is not None else None,
+            **_metric_record(metrics),
+        }
+        for vacancy, vacancy_id, metrics in rows
+    )
+    return _write_records(
+        out, records, ("employer_id", "vacancy_id", "title", *METRIC_COLUMNS), fmt
+    )

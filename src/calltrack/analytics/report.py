@@ -15,7 +15,7 @@ from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from calltrack.analytics._queries import analytics, check_scope, iter_calls
+from calltrack.analytics._queries import analytics, by_vacancy, check_scope, iter_calls
 from calltrack.analytics.charts import (
     SERIES_COLOURS,
     answer_rate_chart,
@@ -24,7 +24,7 @@ from calltrack.analytics.charts import (
 )
 from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
 from calltrack.domain.folder import CallFilter
-from calltrack.domain.model import Call, CallRoute, Mark
+from calltrack.domain.model import Call, CallRoute, Mark, Vacancy
 from calltrack.domain.phones import format_international
 from calltrack.ports import Storage
 
@@ -89,6 +89,7 @@ td.num, th.num { text-align: right; }
 #f-spam:not(:checked) ~ .scroll tr.spam { display: none; }
 .state { position: absolute; opacity: 0; pointer-events: none; }
 .note { color: var(--muted); font-size: 13px; }
+.id { color: var(--muted); font-size: 12px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 @media (max-width: 760px) {
   main { padding: 16px 12px 32px; }
@@ -172,6 +173,29 @@ def _daily_table(report: CallAnalytics) -> str:
             "</tr>"
         )
     return f'<div class="scroll"><table>{head}{"".join(rows)}</table></div>'
+
+
+def _vacancy_table(rows: Sequence[tuple[Vacancy | None, str, CallMetrics]]) -> str:
+    head = (
+        "<tr><th>Vacancy</th><th class=num>Calls</th><th class=num>Callers</th>"
+        "<th class=num>Answered</th><th class=num>Missed</th><th class=num>Answer rate</th>"
+        "<th class=num>Responses</th><th class=num>Pending</th><th class=num>No resume</th>"
+        "<th class=num>Spam</th><th class=num>After close</th></tr>"
+    )
+    body = []
+    for vacancy, vacancy_id, m in rows:
+        title = vacancy.title if vacancy is not None else vacancy_id
+        body.append(
+            f'<tr><td>{escape(title)} <span class="id">{escape(vacancy_id)}</span></td>'
+            f"<td class=num>{m.calls}</td><td class=num>{m.unique_callers}</td>"
+            f"<td class=num>{m.answered}</td><td class=num>{m.missed}</td>"
+            f"<td class=num>{_percent(m.answer_rate)}</td><td class=num>{m.responses}</td>"
+            f"<td class=num>{m.missed_pending}</td><td class=num>{m.no_resume}</td>"
+            f"<td class=num>{m.spam_blocked}</td><td class=num>{m.after_close}</td></tr>"
+        )
+    if not body:
+        return '<p class="note">No vacancy had calls in this period.</p>'
+    return f'<div class="scroll"><table class="vacancies">{head}{"".join(body)}</table></div>'
 
 
 def _link(url: str | None, text: str) -> str:
@@ -301,12 +325,14 @@ def render_report(
             calls,
         )
     )
+    vacancies = ""
     if vacancy is not None:
         title = f"{vacancy.title}"
         subtitle = f"Vacancy {vacancy.vacancy_id} · employer {vacancy.employer_id}"
     else:
         title = f"Employer {scope.key}"
         subtitle = "All vacancies"
+        vacancies = f"<h2>Vacancies</h2>{_vacancy_table(by_vacancy(storage, scope.key, span))}"
     when = (generated_at or datetime.now(timezone.utc)).astimezone(span.zone)
     total = report.total
     return (
@@ -323,7 +349,7 @@ def render_report(
         f"{answer_rate_chart(report.days)}"
         '<p class="note">Answered over answered plus missed forwarded calls; '
         "gaps are days without an ended call.</p></figure></div>"
-        f"<h2>Day by day</h2>{_daily_table(report)}"
+        f"{vacancies}<h2>Day by day</h2>{_daily_table(report)}"
         f"<h2>Calls folder</h2>"
         f"{_folder(listed, total.calls, span.zone, show_vacancy=vacancy is None)}"
         f"<footer>Generated {when.strftime('%Y-%m-%d %H:%M')} by calltrack.</footer>"
