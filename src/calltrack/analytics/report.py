@@ -72,7 +72,7 @@ table { border-collapse: collapse; width: 100%; font-size: 14px;
   font-variant-numeric: tabular-nums; }
 th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line);
   white-space: nowrap; }
-th { color: var(--muted); font-weight: 600; }
+th { color: var(--muted); font-weight: 600; white-space: normal; vertical-align: bottom; }
 td.num, th.num { text-align: right; }
 .mark { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px;
   color: #fff; }
