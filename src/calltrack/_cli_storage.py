@@ -22,8 +22,14 @@ def database_url(given: str | None) -> str:
 def open_storage(url: str | None) -> Storage:
     """Open the storage a URL names (``memory://`` keeps everything in this process).
 
+    A new, empty SQLite file is given the current schema at once; any other database must
+    be at the current schema already (``calltrack db upgrade`` brings it there).
+
     Raises:
-        ConfigurationError: If the URL needs SQL storage and it is not available.
+        ConfigurationError: If the URL needs SQL storage and it is not available, or is
+            not a database URL calltrack supports.
+        SchemaOutOfDate: If the database's schema is older (or newer) than this code's.
+        StorageUnavailable: If the database cannot be reached.
     """
     chosen = database_url(url)
     if chosen == MEMORY_URL:
@@ -31,11 +37,18 @@ def open_storage(url: str | None) -> Storage:
 
         return MemoryStorage()
     try:
-        from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found]  # noqa: PLC0415
+        from calltrack.storage.sql import SqlStorage  # noqa: PLC0415 - needs the sql extra
     except ImportError as exc:
         raise ConfigurationError(
             f"the database URL needs SQL storage, which is not available ({exc}); "
             "install it with `pip install 'calltrack[sql]'` or use --db memory://"
         ) from None
-    storage: Storage = SqlStorage(chosen)
+    storage = SqlStorage(chosen)
+    try:
+        if storage.dialect == "sqlite" and storage.is_new():
+            storage.upgrade()
+        storage.check_schema()
+    except BaseException:
+        storage.close()
+        raise
     return storage

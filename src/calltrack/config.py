@@ -57,6 +57,11 @@ PROVIDER_SECRETS: Mapping[str, tuple[str, str]] = {
 }
 """For each provider: the environment variable and the TOML key of its webhook secret."""
 
+PROVIDER_OPTIONS: Mapping[str, tuple[str, str]] = {
+    "CALLTRACK_PLIVO_MAIN_ACCOUNT_TOKEN": ("plivo", "main_account_secrets"),
+}
+"""Environment variables that set an adapter option: variable -> (provider, option)."""
+
 
 @attrs.frozen
 class ProviderConfig:
@@ -66,11 +71,14 @@ class ProviderConfig:
         name: The provider's name (``"twilio"``), also its webhook path segment.
         secrets: The secrets its signatures may be made with, current one first.
         public_url: Where this provider calls the app's root, if not the app's public URL.
+        options: Further keyword arguments for the adapter's constructor (TOML table
+            ``[providers.NAME.options]``), such as Plivo's ``main_account_secrets``.
     """
 
     name: str
     secrets: tuple[str, ...] = attrs.field(repr=False)
     public_url: str | None = None
+    options: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
 
 
 @attrs.frozen
@@ -266,7 +274,7 @@ def _from_toml(data: Mapping[str, Any], origin: str) -> dict[str, Any]:  # noqa:
 def _provider_from_toml(name: str, table: Mapping[str, Any], origin: str) -> ProviderConfig:
     where = f"{origin}: [providers.{name}]"
     secret_key = PROVIDER_SECRETS.get(name, ("", "secret"))[1]
-    unknown = set(table) - {secret_key, "secrets", "public_url"}
+    unknown = set(table) - {secret_key, "secrets", "public_url", "options"}
     if unknown:
         raise ConfigurationError(f"{where}: unknown setting {min(unknown)!r}")
     secrets: tuple[str, ...] = ()
@@ -282,7 +290,10 @@ def _provider_from_toml(name: str, table: Mapping[str, Any], origin: str) -> Pro
     public_url = table.get("public_url")
     if public_url is not None:
         _as_str(f"{where} public_url", public_url)
-    return ProviderConfig(name, secrets, public_url)
+    options = table.get("options", {})
+    if not isinstance(options, dict):
+        raise ConfigurationError(f"{where}: options must be a table")
+    return ProviderConfig(name, secrets, public_url, options)
 
 
 def _from_env(env: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, Any]:
@@ -296,7 +307,17 @@ def _from_env(env: Mapping[str, str], base: Mapping[str, Any]) -> dict[str, Any]
         secrets = _split_secrets(env.get(variable, ""))
         if secrets:
             known = providers.get(name)
-            providers[name] = ProviderConfig(name, secrets, known.public_url if known else None)
+            providers[name] = ProviderConfig(
+                name,
+                secrets,
+                known.public_url if known else None,
+                known.options if known else {},
+            )
+    for variable, (name, option) in PROVIDER_OPTIONS.items():
+        values_given = _split_secrets(env.get(variable, ""))
+        known = providers.get(name)
+        if values_given and known is not None:
+            providers[name] = attrs.evolve(known, options={**known.options, option: values_given})
     if providers:
         values["providers"] = tuple(providers[n] for n in sorted(providers))
     return values
@@ -344,7 +365,12 @@ def _provider(config: AppConfig, provider: ProviderConfig) -> Provider:
     except ImportError as exc:
         raise ConfigurationError(f"the {provider.name} provider is not available ({exc})") from None
     base_url = provider.public_url or config.public_url or "http://localhost"
-    adapter: Provider = cls(provider.secrets, base_url=base_url.rstrip("/"))
+    try:
+        adapter: Provider = cls(
+            provider.secrets, base_url=base_url.rstrip("/"), **dict(provider.options)
+        )
+    except TypeError as exc:
+        raise ConfigurationError(f"[providers.{provider.name}.options]: {exc}") from None
     return adapter
 
 

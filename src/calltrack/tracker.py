@@ -491,13 +491,14 @@ class CallTracker:
             prompt=self.prompts.prompt(PromptKind.WHISPER),
             accept_key=key,
             accept_prompt=self.prompts.prompt(PromptKind.ACCEPT, key=key) if key else None,
+            call_id=event.call_id,
         )
 
     def _accept(self, event: AcceptKey) -> Decision:
         self._find_call(event.provider, event.call_id)
         key = self.settings.accept_key
         if key is None or event.digits.strip().startswith(key):
-            return Bridge()
+            return Bridge(call_id=event.call_id)
         return Hangup()
 
     # --- notifications ---------------------------------------------------------------

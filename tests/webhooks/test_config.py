@@ -164,6 +164,32 @@ class TestBuilding:
         with pytest.raises(ConfigurationError, match="nosuch"):
             build_handler(config)
 
+    def test_adapter_options_from_toml_and_environment(self, tmp_path: Path) -> None:
+        """Adapter options reach the constructor; Plivo's main-account token has a variable."""
+        path = tmp_path / "calltrack.toml"
+        path.write_text(
+            'public_url = "https://x.example.com"\ndatabase_url = "memory://"\n'
+            '[providers.plivo]\nauth_token = "t"\n'
+            "[providers.plivo.options]\nconfirm_timeout = 7\n"
+        )
+        config = load_config(path, env={"CALLTRACK_PLIVO_MAIN_ACCOUNT_TOKEN": "main-1"})
+        (plivo,) = config.providers
+        assert plivo.options == {"confirm_timeout": 7, "main_account_secrets": ("main-1",)}
+        handler, close = build_handler(config)
+        adapter = handler.providers["plivo"]
+        close()
+        assert adapter.confirm_timeout == 7  # type: ignore[attr-defined]
+
+    def test_unknown_adapter_option_is_named(self) -> None:
+        """An option the adapter does not take is refused, naming the table."""
+        config = AppConfig(
+            public_url="https://x.example.com",
+            database_url="memory://",
+            providers=(ProviderConfig("fake", ("s",), options={"colour": "red"}),),
+        )
+        with pytest.raises(ConfigurationError, match=r"providers\.fake\.options.*colour"):
+            build_handler(config)
+
     def test_directory_by_import_path(self) -> None:
         """directory names a class to instantiate; a non-directory is refused."""
         config = AppConfig(

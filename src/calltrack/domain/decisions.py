@@ -74,12 +74,15 @@ class Whisper:
         accept_key: If set, wait for this key; without it, hang up the recruiter's leg.
         accept_prompt: Asks for the key.
         accept_timeout: Seconds to wait for the key.
+        call_id: The provider's id of the inbound (caller's) leg, for providers whose
+            accept callback would not otherwise name it (Vonage).
     """
 
     prompt: Prompt
     accept_key: str | None = None
     accept_prompt: Prompt | None = None
     accept_timeout: int = 5
+    call_id: str | None = None
 
 
 @attrs.frozen
@@ -111,7 +114,14 @@ class Hangup:
 
 @attrs.frozen
 class Bridge:
-    """The recruiter accepted: let the legs be bridged."""
+    """The recruiter accepted: let the legs be bridged.
+
+    Attributes:
+        call_id: The provider's id of the inbound (caller's) leg, for providers that must
+            report the acceptance back to calltrack themselves (Vonage).
+    """
+
+    call_id: str | None = None
 
 
 @attrs.frozen

@@ -80,8 +80,14 @@ class DialResult:
 
     @property
     def idempotency_key(self) -> str:
-        """The key of this event's effect: one status of one forwarded leg."""
-        return f"{self.provider}:{self.call_id}:dial:{self.dial_call_id or ''}:{self.status.value}"
+        """The key of this event's effect: one status (and talk time) of one forwarded leg.
+
+        The talk time is part of it because one status may come twice with different
+        news: Vonage reports ``answered`` and then ``completed`` with the duration, both
+        answered, and the second must not be swallowed as a repeat of the first.
+        """
+        key = f"{self.provider}:{self.call_id}:dial:{self.dial_call_id or ''}:{self.status.value}"
+        return key if self.talk_seconds is None else f"{key}:{self.talk_seconds}s"
 
 
 @attrs.frozen

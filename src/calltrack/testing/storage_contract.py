@@ -16,7 +16,9 @@ which raises leaves nothing behind, and that whole call flows through a
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -39,7 +41,7 @@ from calltrack.domain.model import (
     Vacancy,
 )
 from calltrack.domain.stats import compute_stats
-from calltrack.errors import StorageError
+from calltrack.errors import StorageConflict, StorageError
 from calltrack.ports import Storage
 from calltrack.testing._fakes import FakeClock, FakeDirectory, RecordingNotifier
 from calltrack.testing._simulator import CallOutcome, CallSimulator
@@ -154,6 +156,33 @@ class StorageContract(AnalyticsContract):
             again = tx.claim_number("RU", None, back)
             assert again is not None
             assert again.number == "+74951000001"
+
+    def test_concurrent_claims_never_share_a_number(self, storage: Storage) -> None:
+        """Transactions claiming in several threads at once never get the same number."""
+        with storage.transaction() as tx:
+            tx.add_numbers([_number(f"+7495100{i:04d}", idle=i % 3) for i in range(40)])
+        now = T0 + timedelta(hours=1)
+        start = threading.Barrier(8)
+
+        def claim_five() -> list[str]:
+            start.wait()
+            got: list[str] = []
+            while len(got) < 5:
+                try:
+                    with storage.transaction() as tx:
+                        number = tx.claim_number("RU", "495", now)
+                except StorageConflict:
+                    continue  # the documented answer to a race: run the unit of work again
+                assert number is not None
+                got.append(number.number)
+            return got
+
+        with ThreadPoolExecutor(8) as pool:
+            claimed = [n for got in pool.map(lambda _: claim_five(), range(8)) for n in got]
+        assert len(claimed) == len(set(claimed)) == 40
+        with storage.transaction() as tx:
+            assert tx.pool_counts(now).assigned == 40
+            assert tx.claim_number("RU", "495", now) is None
 
     def test_remove_number(self, storage: Storage) -> None:
         """A free number can be removed; an assigned one cannot; a missing one reports False."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of :class:`calltrack.storage.sql.SqlStorage`; see ``calltrack db upgrade``."""

@@ -1,0 +1,216 @@
+"""The hot queries use their indexes: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite.
+
+The queries explained are the ones SqlStorage really sends (captured as they run). On
+PostgreSQL the tables are filled with enough rows (and ANALYZEd) that the planner prefers
+the indexes on its own; sequential scans are not switched off, since a test that forces
+the index would pass even if the planner would never choose it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from calltrack.domain.folder import CallFilter, Cursor
+from calltrack.storage import _schema as s
+from calltrack.storage.sql import SqlStorage, upgrade
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+NUMBERS = 20_000
+HELD = 10_000
+VACANCIES = 20
+CALLS_EACH = 1_000
+LATER = T0 + timedelta(days=1)
+
+
+def _fill(storage: SqlStorage) -> None:
+    """Bulk-load numbers, assignments and calls straight into the tables."""
+    numbers = [
+        {
+            "number": f"+7495{i:07d}",
+            "provider": "fake",
+            "country": "RU",
+            "area": "495" if i % 2 else "812",
+            "idle_since": T0 + timedelta(seconds=i),
+            "available_from": T0 + timedelta(seconds=i),
+            "assigned": i < HELD,
+        }
+        for i in range(NUMBERS)
+    ]
+    held = [
+        {
+            "vacancy_id": f"v{i}",
+            "employer_id": f"e{i % 20}",
+            "real_number": f"+74952{i:06d}",
+            "virtual_number": f"+7495{i:07d}",
+            "assigned_at": T0,
+            "released_at": None,
+        }
+        for i in range(HELD)
+    ]
+    calls = []
+    for v in range(VACANCIES):
+        for c in range(CALLS_EACH):
+            kind = c % 4
+            calls.append(
+                {
+                    "call_id": f"fake:{v}-{c}",
+                    "provider": "fake",
+                    "provider_call_id": f"{v}-{c}",
+                    "virtual_number": f"+7495{v:07d}",
+                    "caller": f"+7903{(v * CALLS_EACH + c) % 7919:07d}",
+                    "started_at": T0 + timedelta(minutes=c, seconds=v),
+                    "route": "spam" if kind == 3 else "forwarded",
+                    "vacancy_id": f"v{v}",
+                    "employer_id": f"e{v % 20}",
+                    "talk_seconds": 0,
+                    "is_spam": kind == 3,
+                    "is_missed": kind == 1,
+                    "has_resume": kind in {0, 1},
+                }
+            )
+    with storage.engine.begin() as conn:
+        conn.execute(sa.insert(s.pool_numbers), numbers)
+        conn.execute(sa.insert(s.assignments), held)
+        conn.execute(sa.insert(s.calls), [{**_empty_call(), **c} for c in calls])
+    with storage.engine.connect() as conn:  # what autovacuum or PRAGMA optimize would do
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
+
+def _empty_call() -> dict[str, Any]:
+    return {column.name: None for column in s.calls.c}
+
+
+@contextmanager
+def _captured(storage: SqlStorage) -> Iterator[list[tuple[str, Any]]]:
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, sql: str, params: Any, *rest: Any) -> None:
+        if sql.lstrip().upper().startswith("SELECT"):
+            seen.append((sql, params))
+
+    event.listen(storage.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(storage.engine, "before_cursor_execute", record)
+
+
+def _plan(storage: SqlStorage, work: Callable[[Any], object]) -> str:
+    """Run ``work`` in a transaction and return the plans of the SELECTs it sent."""
+    with storage.transaction():  # the first one checks the schema; leave that out
+        pass
+    with _captured(storage) as seen, storage.transaction() as tx:
+        work(tx)
+    prefix = "EXPLAIN " if storage.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
+    plans = []
+    with storage.engine.connect() as conn:
+        for sql, params in seen:
+            rows = conn.exec_driver_sql(prefix + sql, params).all()
+            plans.append("\n".join(str(row[-1]) for row in rows))
+        conn.rollback()
+    return "\n".join(plans)
+
+
+@pytest.fixture(scope="module")
+def filled_postgres(postgres_server: str, postgres_template: str) -> Iterator[SqlStorage]:
+    """A PostgreSQL database filled once for the whole module."""
+    base = sa.make_url(postgres_server).set(drivername="postgresql+psycopg")
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"calltrack_plans_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"')
+    storage = SqlStorage(base.set(database=name).render_as_string(hide_password=False))
+    _fill(storage)
+    yield storage
+    storage.close()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def filled_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlStorage]:
+    """A SQLite file filled once for the whole module."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('plans') / 'plans.db'}"
+    upgrade(url)
+    storage = SqlStorage(url)
+    _fill(storage)
+    yield storage
+    storage.close()
+
+
+CURSOR = Cursor(T0 + timedelta(minutes=900, seconds=7), "fake:7-900")
+FOLDER_CASES = [
+    (CallFilter(), None, "ix_calls_vacancy_id_is_spam_started_at_call_id"),
+    (CallFilter(), CURSOR, "ix_calls_vacancy_id_is_spam_started_at_call_id"),
+    (CallFilter(include_spam=True), CURSOR, "ix_calls_vacancy_id_started_at_call_id"),
+    (CallFilter(missed=True), None, "ix_calls_vacancy_id_is_missed_started_at_call_id"),
+    (CallFilter(with_resume=True), None, "ix_calls_vacancy_id_has_resume_started_at_call_id"),
+]
+
+
+def _check_folder(storage: SqlStorage, where: CallFilter, after: Cursor | None, index: str) -> str:
+    plan = _plan(storage, lambda tx: tx.call_page("v7", where, 50, after))
+    assert index in plan, plan
+    return plan
+
+
+def _check_routing(storage: SqlStorage) -> str:
+    plan = _plan(storage, lambda tx: tx.assignment_by_virtual("+74950000007"))
+    assert "ix_assignments_virtual_number_released_at" in plan, plan
+    return plan
+
+
+@pytest.mark.postgres
+class TestPostgresUsesTheIndexes:
+    """With 20,000 calls and numbers, 10,000 assignments, the planner picks the indexes."""
+
+    @pytest.mark.parametrize(("where", "after", "index"), FOLDER_CASES)
+    def test_calls_folder(
+        self, filled_postgres: SqlStorage, where: CallFilter, after: Cursor | None, index: str
+    ) -> None:
+        plan = _check_folder(filled_postgres, where, after, index)
+        assert "Seq Scan" not in plan
+        assert "Sort" not in plan  # the index gives the newest-first order
+
+    def test_routing(self, filled_postgres: SqlStorage) -> None:
+        assert "Seq Scan" not in _check_routing(filled_postgres)
+
+    def test_claim_calls_from_and_stats(self, filled_postgres: SqlStorage) -> None:
+        claim = _plan(filled_postgres, lambda tx: tx.claim_number("RU", "495", LATER))
+        assert "ix_pool_numbers_country_area_idle_since_number" in claim, claim
+        history = _plan(filled_postgres, lambda tx: tx.calls_from("+79030000001", T0))
+        assert "ix_calls_caller_started_at" in history, history
+        stats = _plan(filled_postgres, lambda tx: tx.stats(vacancy_id="v7"))
+        assert "ix_calls_vacancy_id" in stats, stats
+        for plan in (claim, history):
+            assert "Seq Scan on calls" not in plan
+            assert "Seq Scan on pool_numbers" not in plan
+
+
+class TestSqliteUsesTheIndexes:
+    """SQLite's planner reads the Calls folder and routes by index too."""
+
+    @pytest.mark.parametrize(("where", "after", "index"), FOLDER_CASES)
+    def test_calls_folder(
+        self, filled_sqlite: SqlStorage, where: CallFilter, after: Cursor | None, index: str
+    ) -> None:
+        plan = _check_folder(filled_sqlite, where, after, index)
+        assert "TEMP B-TREE" not in plan  # no sort: the index gives the order
+
+    def test_routing(self, filled_sqlite: SqlStorage) -> None:
+        _check_routing(filled_sqlite)
+
+    def test_claim_and_calls_from(self, filled_sqlite: SqlStorage) -> None:
+        claim = _plan(filled_sqlite, lambda tx: tx.claim_number("RU", "495", LATER))
+        assert "ix_pool_numbers_country_area_idle_since_number" in claim, claim
+        history = _plan(filled_sqlite, lambda tx: tx.calls_from("+79030000001", T0))
+        assert "ix_calls_caller_started_at" in history, history
