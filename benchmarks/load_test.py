@@ -59,7 +59,7 @@ def database_for(kind: str, folder: str) -> str | None:
     try:
         import sqlalchemy as sa  # noqa: PLC0415 - only the SQL runs need it
 
-        from calltrack.storage.sql import upgrade  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+        from calltrack.storage.sql import upgrade  # noqa: PLC0415 - optional extra
     except ImportError:
         return None
     if kind == "sqlite":
@@ -96,7 +96,7 @@ def storage_for(url: str | None) -> Storage:
     """The storage of a run: MemoryStorage without a URL, else SqlStorage on it."""
     if url is None:
         return MemoryStorage()
-    from calltrack.storage.sql import SqlStorage  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+    from calltrack.storage.sql import SqlStorage  # noqa: PLC0415 - optional extra
 
     storage: Storage = SqlStorage(url)
     return storage

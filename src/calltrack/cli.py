@@ -11,13 +11,13 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from calltrack import _cli_db, _cli_demo, _cli_pool, _cli_serve
+from calltrack import _cli_analytics, _cli_db, _cli_demo, _cli_pool, _cli_serve
 from calltrack._version import __version__
 from calltrack.errors import CalltrackError
 
 __all__ = ["main"]
 
-_GROUPS = (_cli_demo, _cli_pool, _cli_serve, _cli_db)
+_GROUPS = (_cli_demo, _cli_pool, _cli_serve, _cli_db, _cli_analytics)
 
 
 def build_parser() -> argparse.ArgumentParser:

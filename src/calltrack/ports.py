@@ -18,6 +18,7 @@ import attrs
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
     from calltrack.domain.decisions import Decision
     from calltrack.domain.events import ProviderEvent
     from calltrack.domain.folder import CallFilter, CallPage, Cursor
@@ -383,6 +384,39 @@ class Transaction(Protocol):
 
     def stats(self, *, vacancy_id: str | None = None, employer_id: str | None = None) -> CallStats:
         """Count the statistics of a vacancy or an employer (exactly one must be given)."""
+        ...
+
+    # --- analytics -------------------------------------------------------------------
+    def call_analytics(self, scope: Scope, period: Period) -> CallAnalytics:
+        """Count the statistics of ``scope`` over ``period``, in total and per local day.
+
+        The result must equal :func:`calltrack.domain.analytics.compute_analytics` over
+        every stored call and response (durations to within a millisecond). A storage
+        counts with aggregates where it can, without loading each call.
+        """
+        ...
+
+    def vacancy_metrics(self, employer_id: str, period: Period) -> dict[str, CallMetrics]:
+        """Count the metrics of each of an employer's vacancies over ``period``.
+
+        Keyed by vacancy id, for every vacancy with a call or a response in the period;
+        each value must equal the ``total`` of :meth:`call_analytics` for that vacancy.
+        """
+        ...
+
+    def scan_calls(
+        self,
+        scope: Scope,
+        where: CallFilter,
+        period: Period,
+        limit: int,
+        after: Cursor | None,
+    ) -> CallPage:
+        """Return one page of the scope's calls that started in ``period``, newest first.
+
+        Ordered by (started_at, call_id) descending and continued after ``after`` (keyset
+        paging), like :meth:`call_page`, but for a vacancy or a whole employer.
+        """
         ...
 
 

@@ -30,7 +30,7 @@ __all__ = [
     "vacancies",
 ]
 
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 """The migration revision this code's schema corresponds to (the Alembic head)."""
 
 metadata = sa.MetaData(
@@ -179,8 +179,9 @@ calls = sa.Table(
     sa.Index(FOLDER_NO_SPAM, "vacancy_id", "is_spam", "started_at", "call_id"),
     sa.Index(FOLDER_MISSED, "vacancy_id", "is_missed", "started_at", "call_id"),
     sa.Index(FOLDER_RESUME, "vacancy_id", "has_resume", "started_at", "call_id"),
-    # Statistics of an employer (a vacancy's use the folder indexes).
-    sa.Index(None, "employer_id"),
+    # Statistics, analytics and exports of an employer, in time order (a vacancy's use the
+    # folder indexes).
+    sa.Index(None, "employer_id", "started_at", "call_id"),
     # The spam policy's history of a caller.
     sa.Index(None, "caller", "started_at"),
 )

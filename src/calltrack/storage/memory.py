@@ -12,10 +12,17 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 import attrs
 
+from calltrack.domain.analytics import (
+    CallAnalytics,
+    CallMetrics,
+    MetricsCounter,
+    Period,
+    Scope,
+)
 from calltrack.domain.folder import CallFilter, CallPage, Cursor
 from calltrack.domain.model import (
     Assignment,
@@ -53,6 +60,7 @@ class _State:
         self.calls: dict[str, Call] = {}
         self.vacancy_calls: dict[str, list[_Entry]] = defaultdict(list)
         self.employer_calls: dict[str, list[str]] = defaultdict(list)
+        self.employer_entries: dict[str, list[_Entry]] = defaultdict(list)
         self.caller_calls: dict[str, list[tuple[datetime, str | None]]] = defaultdict(list)
         self.events: set[str] = set()
         self.responses: dict[str, Response] = {}
@@ -278,6 +286,10 @@ class _MemoryTransaction:
             elist = s.employer_calls[call.employer_id]
             elist.append(call.call_id)
             lists.append((elist, call.call_id))  # type: ignore[arg-type]
+            sorted_list = s.employer_entries[call.employer_id]
+            sorted_entry = (call.started_at, call.call_id)
+            bisect.insort(sorted_list, sorted_entry)
+            lists.append((sorted_list, sorted_entry))  # type: ignore[arg-type]
         if call.caller is not None:
             clist = s.caller_calls[call.caller]
             centry = (call.started_at, call.vacancy_id)
@@ -404,6 +416,70 @@ class _MemoryTransaction:
             calls = [s.calls[c] for c in s.employer_calls.get(employer_id or "", ())]
         responses = self.list_responses(vacancy_id=vacancy_id, employer_id=employer_id)
         return compute_stats(calls, responses)
+
+    # --- analytics ----------------------------------------------------------------------
+    def _scope_entries(self, scope: Scope, period: Period) -> tuple[list[_Entry], int, int]:
+        """The scope's (started_at, call_id) index and the slice of it inside ``period``."""
+        s = self._s
+        if scope.vacancy_id is not None:
+            entries = s.vacancy_calls.get(scope.vacancy_id, [])
+        else:
+            entries = s.employer_entries.get(scope.key, [])
+        start, end = period.start_at, period.end_at
+        lo = 0 if start is None else bisect.bisect_left(entries, (start, ""))
+        hi = len(entries) if end is None else bisect.bisect_left(entries, (end, ""))
+        return entries, lo, hi
+
+    def call_analytics(self, scope: Scope, period: Period) -> CallAnalytics:
+        entries, lo, hi = self._scope_entries(scope, period)
+        total = MetricsCounter()
+        days: dict[date, MetricsCounter] = {}
+        for when, call_id in entries[lo:hi]:
+            call = self._s.calls[call_id]
+            total.add_call(call)
+            days.setdefault(period.day_of(when), MetricsCounter()).add_call(call)
+        for response in self._s.responses.values():
+            if scope.holds_response(response) and period.contains(response.created_at):
+                total.add_response(response)
+                day = period.day_of(response.created_at)
+                days.setdefault(day, MetricsCounter()).add_response(response)
+        busy = {day: counter.result() for day, counter in days.items()}
+        return CallAnalytics.assemble(scope, period, total.result(), busy)
+
+    def vacancy_metrics(self, employer_id: str, period: Period) -> dict[str, CallMetrics]:
+        entries, lo, hi = self._scope_entries(Scope.employer(employer_id), period)
+        counters: dict[str, MetricsCounter] = {}
+        for _, call_id in entries[lo:hi]:
+            call = self._s.calls[call_id]
+            if call.vacancy_id is not None:
+                counters.setdefault(call.vacancy_id, MetricsCounter()).add_call(call)
+        for response in self._s.responses.values():
+            if response.employer_id == employer_id and period.contains(response.created_at):
+                counters.setdefault(response.vacancy_id, MetricsCounter()).add_response(response)
+        return {vacancy: counter.result() for vacancy, counter in counters.items()}
+
+    def scan_calls(
+        self,
+        scope: Scope,
+        where: CallFilter,
+        period: Period,
+        limit: int,
+        after: Cursor | None,
+    ) -> CallPage:
+        entries, lo, hi = self._scope_entries(scope, period)
+        if after is not None:
+            hi = min(hi, bisect.bisect_left(entries, after.sort_key()))
+        found: list[Call] = []
+        i = hi - 1
+        while i >= lo and len(found) <= limit:
+            call = self._s.calls[entries[i][1]]
+            if where.matches(call):
+                found.append(call)
+            i -= 1
+        more = len(found) > limit
+        page = found[:limit]
+        cursor = Cursor(page[-1].started_at, page[-1].call_id) if more and page else None
+        return CallPage(page, cursor)
 
 
 class MemoryStorage:

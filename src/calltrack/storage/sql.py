@@ -37,6 +37,7 @@ from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
 from calltrack.domain.folder import CallFilter, CallPage, Cursor
 from calltrack.domain.model import (
     Assignment,
@@ -57,6 +58,7 @@ from calltrack.domain.model import (
 from calltrack.domain.stats import CallStats
 from calltrack.errors import ConfigurationError, StorageConflict, StorageError, StorageUnavailable
 from calltrack.storage import _schema as s
+from calltrack.storage import _sql_analytics
 from calltrack.storage._driver import Prepared
 
 __all__ = ["SchemaOutOfDate", "SqlStorage", "mask_url", "upgrade"]
@@ -788,6 +790,25 @@ class _SqlTransaction:
             no_resume=int(no_resume),
             spam_blocked=int(spam),
             after_close=int(closed),
+        )
+
+    # --- analytics: aggregates and scans live in _sql_analytics -------------------------
+    def call_analytics(self, scope: Scope, period: Period) -> CallAnalytics:
+        return _sql_analytics.call_analytics(self._run, scope, period, postgres=self._pg)
+
+    def vacancy_metrics(self, employer_id: str, period: Period) -> dict[str, CallMetrics]:
+        return _sql_analytics.vacancy_metrics(self._run, employer_id, period, postgres=self._pg)
+
+    def scan_calls(
+        self,
+        scope: Scope,
+        where: CallFilter,
+        period: Period,
+        limit: int,
+        after: Cursor | None,
+    ) -> CallPage:
+        return _sql_analytics.scan_calls(
+            self._run, _call, scope, where=where, period=period, limit=limit, after=after
         )
 
 

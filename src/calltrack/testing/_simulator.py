@@ -102,6 +102,7 @@ class CallSimulator:
         *,
         outcome: CallOutcome = CallOutcome.ANSWERED,
         talk_seconds: int = 60,
+        ring_seconds: int = 8,
         press: str | None = None,
         recording: bool = True,
         call_id: str | None = None,
@@ -113,6 +114,8 @@ class CallSimulator:
             to: The virtual number dialled.
             outcome: What the real phone does.
             talk_seconds: How long they talk, if answered.
+            ring_seconds: How long the real phone rings before it is answered or given up
+                (the tracker's clock moves by it, if it is a FakeClock).
             press: What the recruiter presses when asked to accept (the accept key if None).
             recording: Whether the provider reports a recording after an answered call.
             call_id: The provider's call id; a fresh one by default.
@@ -138,6 +141,8 @@ class CallSimulator:
         sim.forwarded_to = dial["dial"]
         sim.caller_id_shown = dial["caller_id"]
         status = _STATUS[outcome]
+        if isinstance(clock, FakeClock):
+            clock.advance(seconds=ring_seconds)
         if outcome is CallOutcome.ANSWERED:
             whisper = self.send("whisper", {"call_id": sim.call_id})
             sim.statuses.append(whisper.status)

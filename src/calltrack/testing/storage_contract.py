@@ -45,6 +45,7 @@ from calltrack.errors import StorageConflict, StorageError
 from calltrack.ports import Storage
 from calltrack.testing._fakes import FakeClock, FakeDirectory, RecordingNotifier
 from calltrack.testing._simulator import CallOutcome, CallSimulator
+from calltrack.testing.analytics_contract import AnalyticsContract
 from calltrack.tracker import CallTracker
 
 __all__ = ["StorageContract"]
@@ -78,7 +79,7 @@ class _Boom(Exception):
     pass
 
 
-class StorageContract:
+class StorageContract(AnalyticsContract):
     """Tests every storage adapter must pass; subclass it and provide ``make_storage``."""
 
     @pytest.fixture

@@ -1,0 +1,1 @@
+"""Tests of the analytics: statistics over time, exports and the HTML report."""
