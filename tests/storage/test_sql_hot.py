@@ -9,6 +9,7 @@ SQLAlchemy Core), and the translation of the driver's errors.
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -305,3 +306,69 @@ class TestRestedConnectionsArePinged:
         with postgres_storage.transaction() as tx:
             assert tx.get_call("fake:CA1") is None
         assert len(pings) == 1
+
+
+class TestThreadsTakeTurnsOnSqlite:
+    """On SQLite, a process's threads queue for the write lock, bounded by the busy timeout."""
+
+    def test_a_waiting_thread_gets_in_after_the_holder_commits(
+        self, make_sqlite_url: Callable[[], str]
+    ) -> None:
+        storage = SqlStorage(make_sqlite_url(), busy_timeout=10)
+        holding = threading.Event()
+        release = threading.Event()
+        order: list[str] = []
+
+        def holder() -> None:
+            with storage.transaction() as tx:
+                assert tx.add_call(_call(1))
+                holding.set()
+                release.wait(5)
+                order.append("holder commits")
+
+        def waiter() -> None:
+            with storage.transaction() as tx:
+                order.append("waiter in")
+                assert tx.get_call("fake:CA1") is not None  # sees the holder's commit
+
+        first = threading.Thread(target=holder)
+        first.start()
+        assert holding.wait(5)
+        second = threading.Thread(target=waiter)
+        second.start()
+        second.join(0.2)
+        assert second.is_alive()  # waiting for its turn
+        release.set()
+        first.join(5)
+        second.join(5)
+        assert order == ["holder commits", "waiter in"]
+        storage.close()
+
+    def test_waiting_longer_than_the_busy_timeout_is_a_conflict(
+        self, make_sqlite_url: Callable[[], str]
+    ) -> None:
+        storage = SqlStorage(make_sqlite_url(), busy_timeout=0.1)
+        holding = threading.Event()
+        release = threading.Event()
+
+        def holder() -> None:
+            with storage.transaction() as tx:
+                assert tx.add_call(_call(1))
+                holding.set()
+                release.wait(5)
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        try:
+            assert holding.wait(5)
+            with (
+                pytest.raises(StorageConflict, match="another thread of this process"),
+                storage.transaction(),
+            ):
+                pass
+        finally:
+            release.set()
+            thread.join(5)
+        with storage.transaction() as tx:  # and nothing is left held
+            assert tx.get_call("fake:CA1") is not None
+        storage.close()

@@ -848,6 +848,12 @@ class SqlStorage:
         self._checked = False
         self._lock = threading.Lock()
         self._hot: _Hot | None = None
+        # SQLite: this process's threads queue here for the write lock, and each gets in the
+        # moment the previous one commits; waiting in SQLite's busy handler instead means
+        # sleeping in steps of up to 100 ms, whatever the lock holder does.
+        sqlite_file = self._url.get_backend_name() == "sqlite"
+        self._writer = threading.RLock() if sqlite_file else None
+        self._busy_timeout = busy_timeout
         self.engine = self._make_engine(busy_timeout, lock_timeout, connect_timeout, pool_size)
 
     def __repr__(self) -> str:
@@ -930,6 +936,24 @@ class SqlStorage:
             SchemaOutOfDate: If its schema is not the one this code needs.
             StorageConflict: If a concurrent transaction got in the way.
         """
+        writer = self._writer
+        if writer is None:
+            with self._unit_of_work() as tx:
+                yield tx
+            return
+        if not writer.acquire(timeout=max(self._busy_timeout, 0.0)):
+            raise StorageConflict(
+                f"the database {self.url} is busy: another thread of this process held it "
+                f"for longer than the busy timeout ({self._busy_timeout:g} s)"
+            )
+        try:
+            with self._unit_of_work() as tx:
+                yield tx
+        finally:
+            writer.release()
+
+    @contextmanager
+    def _unit_of_work(self) -> Iterator[_SqlTransaction]:
         with self._connect() as conn:
             self._ensure_schema(conn)
             hot = self._hot
