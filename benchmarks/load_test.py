@@ -6,9 +6,10 @@ a new caller, until it has sent its share or the time is up. Reported: calls per
 p99 latency, errors (must be 0), and whether every call is in the log exactly once (it must be).
 
 In the same run the same server, clients and load drive the floor: a bare WSGI app that only
-verifies the signature, stores one row in SQLite and returns a fixed document. The goal is at
-least 80% of the floor's calls per second, and in process (no sockets) at most 2x the floor's
-time per inbound webhook.
+verifies the signature, stores one row in SQLite with the durability SqlStorage gives SQLite
+(WAL, ``synchronous=NORMAL``) and returns a fixed document. The goal is at least 80% of the
+floor's calls per second, and in process (no sockets) at most 2x the floor's time per inbound
+webhook.
 
 Run: python benchmarks/load_test.py [--clients 32] [--seconds 20] [--calls 4000]
 PostgreSQL is measured too when CALLTRACK_TEST_POSTGRES_URL is set and SQL storage is there.
@@ -27,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
@@ -48,19 +50,54 @@ DOCUMENT = b'{"actions": [{"say": "hello", "language": "en-US"}]}'
 
 
 # --- the apps under test --------------------------------------------------------------
-def storage_for(kind: str, folder: str) -> Storage | None:
-    """The storage of a run: memory, SQLite or PostgreSQL (None if not available here)."""
-    if kind == "memory":
-        return MemoryStorage()
+def database_for(kind: str, folder: str) -> str | None:
+    """A fresh, migrated database for a run: its URL, or None if not available here.
+
+    SQLite is a file in ``folder``; PostgreSQL a new database on the server that
+    ``CALLTRACK_TEST_POSTGRES_URL`` names (drop it with :func:`drop_database`).
+    """
     try:
-        from calltrack.storage.sql import SqlStorage, upgrade  # noqa: PLC0415 - optional extra
+        import sqlalchemy as sa  # noqa: PLC0415 - only the SQL runs need it
+
+        from calltrack.storage.sql import upgrade  # noqa: PLC0415 - optional extra
     except ImportError:
         return None
-    url = f"sqlite:///{folder}/load.db" if kind == "sqlite" else None
-    url = url or os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
-    if not url:
-        return None
+    if kind == "sqlite":
+        url = f"sqlite:///{folder}/{uuid.uuid4().hex[:8]}.db"
+    else:
+        server = os.environ.get("CALLTRACK_TEST_POSTGRES_URL")
+        if not server:
+            return None
+        base = sa.make_url(server).set(drivername="postgresql+psycopg")
+        name = f"calltrack_load_{uuid.uuid4().hex[:8]}"
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        url = base.set(database=name).render_as_string(hide_password=False)
     upgrade(url)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drop a PostgreSQL database made by :func:`database_for` (SQLite files go with the folder)."""
+    import sqlalchemy as sa  # noqa: PLC0415 - only the SQL runs need it
+
+    made = sa.make_url(url)
+    if made.get_backend_name() != "postgresql":
+        return
+    admin = sa.create_engine(made.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{made.database}" WITH (FORCE)')
+    admin.dispose()
+
+
+def storage_for(url: str | None) -> Storage:
+    """The storage of a run: MemoryStorage without a URL, else SqlStorage on it."""
+    if url is None:
+        return MemoryStorage()
+    from calltrack.storage.sql import SqlStorage  # noqa: PLC0415 - optional extra
+
     storage: Storage = SqlStorage(url)
     return storage
 
@@ -76,7 +113,7 @@ def tracker_app(storage: Storage) -> tuple[WsgiApp, CallTracker]:
 
 
 def floor_app(folder: str) -> Callable[..., list[bytes]]:
-    """Verify the signature, store one row in SQLite, answer a fixed document."""
+    """Verify the signature, store one row in SQLite as durably as SqlStorage, answer a document."""
     provider = FakeProvider((SECRET,), base_url=BASE)
     path = f"{folder}/floor.db"
     with sqlite3.connect(path) as db:
@@ -97,6 +134,8 @@ def floor_app(folder: str) -> Callable[..., list[bytes]]:
             return [b"bad signature\n"]
         if not hasattr(local, "db"):
             local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            # The durability SqlStorage gives SQLite: WAL, no fsync per commit.
+            local.db.execute("PRAGMA synchronous=NORMAL")
         call_id = body[13:40].decode(errors="replace")
         local.db.execute("BEGIN IMMEDIATE")
         local.db.execute("INSERT OR IGNORE INTO calls VALUES (?, ?)", (call_id, body))
@@ -108,15 +147,13 @@ def floor_app(folder: str) -> Callable[..., list[bytes]]:
     return app
 
 
-def serve_in_child(kind: str, folder: str, threads: int, pipe: Connection) -> None:
+def serve_in_child(kind: str, folder: str, url: str | None, threads: int, pipe: Connection) -> None:
     """Child process: serve the app, then report which calls it logged."""
     tracker = None
     if kind == "floor":
         app: Any = floor_app(folder)
     else:
-        storage = storage_for(kind, folder)
-        assert storage is not None
-        app, tracker = tracker_app(storage)
+        app, tracker = tracker_app(storage_for(url))
     server = make_server("127.0.0.1", 0, app, threads)
     worker = threading.Thread(target=server.serve_forever, daemon=True)
     worker.start()
@@ -196,12 +233,15 @@ def over_loopback(
 ) -> dict[str, Any] | None:
     """One run against a fresh server process; None if the storage is not available."""
     with tempfile.TemporaryDirectory() as folder:
-        if kind != "floor" and storage_for(kind, folder) is None:
-            return None
+        url = None
+        if kind in {"sqlite", "postgres"}:
+            url = database_for(kind, folder)
+            if url is None:
+                return None
         bodies = signed_bodies(calls, f"{kind[:2].upper()}{int(time.time())}")
         parent, child = multiprocessing.Pipe()
         process = multiprocessing.Process(
-            target=serve_in_child, args=(kind, folder, threads, child)
+            target=serve_in_child, args=(kind, folder, url, threads, child)
         )
         process.start()
         try:
@@ -213,6 +253,8 @@ def over_loopback(
             process.join(timeout=60)
             if process.is_alive():
                 process.terminate()
+            if url is not None:
+                drop_database(url)
     ordered = sorted(latencies)
     return {
         "kind": kind,
@@ -290,16 +332,19 @@ def main() -> int:
         )
     with tempfile.TemporaryDirectory() as folder:
         floor_time = per_call_in_process(floor_app(folder), 500, "FI")
-        results: list[tuple[str, Storage]] = [("memory", MemoryStorage())]
-        sqlite = storage_for("sqlite", folder)
-        if sqlite is not None:
-            results.append(("sqlite", sqlite))
         print(f"\nin process, one inbound webhook: floor {floor_time * 1e6:.0f} µs")
-        for name, storage in results:
-            app, tracker = tracker_app(storage)
-            spent = per_call_in_process(app, 500, f"IP{name}")
-            print(f"  {name:8} {spent * 1e6:6.0f} µs  = {spent / floor_time:.2f}x the floor")
-            tracker.storage.close()
+        for kind in ("memory", "sqlite", "postgres"):
+            url = None if kind == "memory" else database_for(kind, folder)
+            if kind != "memory" and url is None:
+                continue
+            try:
+                app, tracker = tracker_app(storage_for(url))
+                spent = per_call_in_process(app, 500, f"IP{kind}")
+                tracker.storage.close()
+            finally:
+                if url is not None:
+                    drop_database(url)
+            print(f"  {kind:8} {spent * 1e6:6.0f} µs  = {spent / floor_time:.2f}x the floor")
     return 1 if failed else 0
 
 

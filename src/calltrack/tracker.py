@@ -306,13 +306,13 @@ class CallTracker:
         virtual = normalize_caller(event.virtual_number, region) or event.virtual_number.strip()
 
         def work(tx: Transaction) -> tuple[Call, Vacancy | None]:
-            call = tx.get_call(call_id)
-            if call is None:
-                call = self._route(tx, event, call_id, caller, virtual)
-                if not tx.add_call(call):
-                    stored = tx.get_call(call_id)
-                    assert stored is not None
-                    call = stored
+            # Most inbound webhooks are new calls: route and insert at once; only a repeated
+            # webhook finds its call stored, and answers as the stored call was routed.
+            call = self._route(tx, event, call_id, caller, virtual)
+            if not tx.add_call(call):
+                stored = tx.get_call(call_id)
+                assert stored is not None
+                call = stored
             vacancy = tx.get_vacancy(call.vacancy_id) if call.vacancy_id else None
             return call, vacancy
 

@@ -22,17 +22,20 @@ password masked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from calltrack.domain.analytics import CallAnalytics, CallMetrics, Period, Scope
 from calltrack.domain.folder import CallFilter, CallPage, Cursor
@@ -56,6 +59,7 @@ from calltrack.domain.stats import CallStats
 from calltrack.errors import ConfigurationError, StorageConflict, StorageError, StorageUnavailable
 from calltrack.storage import _schema as s
 from calltrack.storage import _sql_analytics
+from calltrack.storage._driver import Prepared
 
 __all__ = ["SchemaOutOfDate", "SqlStorage", "mask_url", "upgrade"]
 
@@ -170,6 +174,23 @@ def _conflict_or_error(exc: sa.exc.DBAPIError, shown: str) -> StorageError:
     return StorageError(f"database error on {shown}: {text}")
 
 
+def _wrapped(
+    exc: Exception, sql: str, dialect: Dialect, *, lost: bool = False
+) -> sa.exc.DBAPIError:
+    """A driver's error as SQLAlchemy would have raised it (an ``IntegrityError``, ...)."""
+    wrapped = sa.exc.DBAPIError.instance(
+        sql,
+        None,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+    assert isinstance(wrapped, sa.exc.DBAPIError)
+    return wrapped
+
+
 def _values(call: Call) -> dict[str, Any]:
     who = call.candidate
     return {
@@ -200,7 +221,7 @@ def _values(call: Call) -> dict[str, Any]:
     }
 
 
-def _call(row: sa.RowMapping) -> Call:
+def _call(row: Mapping[Any, Any]) -> Call:
     candidate = None
     if row["candidate_id"] is not None:
         candidate = Candidate(
@@ -248,7 +269,7 @@ def _response_values(response: Response) -> dict[str, Any]:
     }
 
 
-def _response(row: sa.RowMapping) -> Response:
+def _response(row: Mapping[Any, Any]) -> Response:
     return Response(
         response_id=row["response_id"],
         vacancy_id=row["vacancy_id"],
@@ -267,7 +288,7 @@ def _response(row: sa.RowMapping) -> Response:
     )
 
 
-def _number(row: sa.RowMapping) -> PoolNumber:
+def _number(row: Mapping[Any, Any]) -> PoolNumber:
     return PoolNumber(
         number=row["number"],
         provider=row["provider"],
@@ -279,7 +300,7 @@ def _number(row: sa.RowMapping) -> PoolNumber:
     )
 
 
-def _assignment(row: sa.RowMapping) -> Assignment:
+def _assignment(row: Mapping[Any, Any]) -> Assignment:
     return Assignment(
         vacancy_id=row["vacancy_id"],
         employer_id=row["employer_id"],
@@ -290,7 +311,7 @@ def _assignment(row: sa.RowMapping) -> Assignment:
     )
 
 
-def _notification(row: sa.RowMapping) -> Notification:
+def _notification(row: Mapping[Any, Any]) -> Notification:
     return Notification(
         notification_id=row["notification_id"],
         response_id=row["response_id"],
@@ -308,15 +329,141 @@ _FREE = sa.text("NOT assigned")  # the predicate of the partial indexes on free 
 _PENDING = sa.text("sent_at IS NULL")  # the predicate of the pending notifications' index
 
 
+@attrs.frozen
+class _Hot:
+    """The statements webhooks run, compiled once per storage (see :mod:`._driver`)."""
+
+    get_call: Prepared
+    add_call: Prepared
+    update_call: Prepared
+    calls_from: Prepared
+    assignment_by_virtual: Prepared
+    get_vacancy: Prepared
+    get_number: Prepared
+    claim_event: Prepared
+    get_response: Prepared
+    add_response: Prepared
+    update_response: Prepared
+    add_notification: Prepared
+
+    @classmethod
+    def compile(cls, dialect: Dialect) -> _Hot:
+        """Build and compile every hot statement for ``dialect``."""
+        pg = dialect.name == "postgresql"
+        insert = postgresql.insert if pg else sqlite.insert
+        c, r = s.calls, s.responses
+
+        def locked(query: sa.Select[Any]) -> sa.Select[Any]:
+            # Lock the row read, on PostgreSQL, until the transaction ends.
+            return query.with_for_update() if pg else query
+
+        def every(table: sa.Table, *, but: str = "") -> dict[str, sa.BindParameter[Any]]:
+            return {k.key: sa.bindparam(k.key, type_=k.type) for k in table.c if k.key != but}
+
+        def key(column: sa.Column[Any]) -> sa.ColumnElement[bool]:
+            return column == sa.bindparam(column.key)
+
+        a, v = s.assignments, s.vacancies
+        n, e, pn = s.notifications, s.events, s.pool_numbers
+        statements = {
+            "get_call": locked(sa.select(c).where(key(c.c.call_id))),
+            "add_call": insert(c)
+            .values(every(c))
+            .on_conflict_do_nothing(index_elements=[c.c.call_id])
+            .returning(c.c.call_id),
+            "update_call": sa.update(c).where(key(c.c.call_id)).values(every(c, but="call_id")),
+            "calls_from": sa.select(c.c.started_at, c.c.vacancy_id).where(
+                key(c.c.caller), c.c.started_at > sa.bindparam("since", type_=c.c.started_at.type)
+            ),
+            "assignment_by_virtual": sa.select(a)
+            .where(key(a.c.virtual_number))
+            .order_by(a.c.released_at.desc().nulls_first())
+            .limit(1),
+            "get_vacancy": sa.select(v).where(key(v.c.vacancy_id)),
+            "get_number": sa.select(pn).where(key(pn.c.number)),
+            "claim_event": insert(e)
+            .values(every(e))
+            .on_conflict_do_nothing(index_elements=[e.c.key])
+            .returning(e.c.key),
+            "get_response": locked(sa.select(r).where(key(r.c.response_id))),
+            "add_response": insert(r)
+            .values(every(r))
+            .on_conflict_do_nothing()
+            .returning(r.c.response_id),
+            "update_response": sa.update(r)
+            .where(key(r.c.response_id))
+            .values(every(r, but="response_id")),
+            "add_notification": insert(n)
+            .values(every(n))
+            .on_conflict_do_nothing(index_elements=[n.c.notification_id])
+            .returning(n.c.notification_id),
+        }
+        return cls(**{name: Prepared.compile(q, dialect) for name, q in statements.items()})
+
+
+class _Rows(Protocol):
+    """What a hot statement's caller reads: the driver's cursor or SQLAlchemy's result."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...  # noqa: ANN401 - a driver's row
+    def fetchall(self) -> Sequence[Any]: ...
+
+
 class _SqlTransaction:
     """A transaction on a :class:`SqlStorage`; see :class:`calltrack.ports.Transaction`."""
 
-    def __init__(self, conn: Connection, shown_url: str) -> None:
+    def __init__(self, conn: Connection, shown_url: str, hot: _Hot) -> None:
         self._conn = conn
         self._shown = shown_url
         self._pg = conn.dialect.name == "postgresql"
+        self._hot = hot
+        self._cursor: DBAPICursor | None = None
+        # Someone watches the statements (tracing, a test's fault): run hot ones in view.
+        dispatch = conn.dispatch
+        self._watched = bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
     # --- helpers ----------------------------------------------------------------------
+    def _fast(self, statement: Prepared, values: Mapping[str, Any]) -> _Rows:
+        """Run a hot statement on the driver's cursor, translating the driver's errors.
+
+        With SQLAlchemy's cursor events listened to, it goes through SQLAlchemy instead,
+        so that those listeners see it.
+        """
+        if self._watched:
+            try:
+                return self._conn.exec_driver_sql(statement.sql, statement.parameters(values))
+            except sa.exc.DBAPIError as exc:
+                raise _conflict_or_error(exc, self._shown) from exc
+        cursor = self._cursor
+        if cursor is None:
+            cursor = self._cursor = self._conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            statement.run(cursor, values)
+        except self._conn.dialect.loaded_dbapi.Error as exc:
+            raise self._driver_error(statement, exc) from exc
+        return cursor
+
+    def _driver_error(self, statement: Prepared, exc: Exception) -> StorageError:
+        dialect = self._conn.dialect
+        dbapi = self._conn.connection.dbapi_connection
+        lost = dialect.is_disconnect(exc, dbapi, self._cursor)  # type: ignore[arg-type]
+        if lost:
+            self._conn.invalidate(exc)
+        return _conflict_or_error(_wrapped(exc, statement.sql, dialect, lost=lost), self._shown)
+
+    def _fast_one(self, statement: Prepared, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Run a hot query; its one row, converted, or ``None``."""
+        raw = self._fast(statement, values).fetchone()
+        return statement.row(raw) if raw is not None else None
+
+    def close(self) -> None:
+        """Close the driver's cursor, if one was opened."""
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
     def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:  # noqa: ANN401 - one dict or a list of them
         try:
             return self._conn.execute(statement, params)
@@ -330,15 +477,8 @@ class _SqlTransaction:
     def _insert(self, table: sa.Table) -> Any:  # noqa: ANN401 - the dialect's Insert
         return postgresql.insert(table) if self._pg else sqlite.insert(table)
 
-    def _locked(self, query: sa.Select[Any]) -> sa.Select[Any]:
-        """Lock the rows read, on PostgreSQL, until the transaction ends."""
-        return query.with_for_update() if self._pg else query
-
     def _rows(self, query: sa.Select[Any]) -> list[sa.RowMapping]:
         return list(self._run(query).mappings())
-
-    def _one(self, query: sa.Select[Any]) -> sa.RowMapping | None:
-        return self._run(query).mappings().first()
 
     # --- the pool ---------------------------------------------------------------------
     def add_numbers(self, numbers: Sequence[PoolNumber]) -> int:
@@ -354,8 +494,7 @@ class _SqlTransaction:
         return len(self._run(statement, list(rows.values())).all())
 
     def get_number(self, number: str) -> PoolNumber | None:
-        t = s.pool_numbers
-        row = self._one(sa.select(t).where(t.c.number == number))
+        row = self._fast_one(self._hot.get_number, {"number": number})
         return _number(row) if row is not None else None
 
     def _first_free(self, country: str, area: str | None, now: datetime) -> str | None:
@@ -448,8 +587,7 @@ class _SqlTransaction:
         self._run(statement)
 
     def get_vacancy(self, vacancy_id: str) -> Vacancy | None:
-        t = s.vacancies
-        row = self._one(sa.select(t).where(t.c.vacancy_id == vacancy_id))
+        row = self._fast_one(self._hot.get_vacancy, {"vacancy_id": vacancy_id})
         if row is None:
             return None
         return Vacancy(row["vacancy_id"], row["employer_id"], row["title"], bool(row["tracked"]))
@@ -492,46 +630,25 @@ class _SqlTransaction:
             raise StorageError(f"vacancy {vacancy_id!r} has no number for {real_number}")
 
     def assignment_by_virtual(self, number: str) -> Assignment | None:
-        t = s.assignments
-        query = (
-            sa.select(t)
-            .where(t.c.virtual_number == number)
-            .order_by(t.c.released_at.desc().nulls_first())
-            .limit(1)
-        )
-        row = self._one(query)
+        row = self._fast_one(self._hot.assignment_by_virtual, {"virtual_number": number})
         return _assignment(row) if row is not None else None
 
     # --- calls ------------------------------------------------------------------------
     def add_call(self, call: Call) -> bool:
-        t = s.calls
-        statement = (
-            self._insert(t)
-            .values(_values(call))
-            .on_conflict_do_nothing(index_elements=[t.c.call_id])
-            .returning(t.c.call_id)
-        )
-        return self._run(statement).first() is not None
+        return self._fast(self._hot.add_call, _values(call)).fetchone() is not None
 
     def get_call(self, call_id: str) -> Call | None:
-        t = s.calls
-        row = self._one(self._locked(sa.select(t).where(t.c.call_id == call_id)))
+        row = self._fast_one(self._hot.get_call, {"call_id": call_id})
         return _call(row) if row is not None else None
 
     def update_call(self, call: Call) -> None:
-        t = s.calls
-        values = _values(call)
-        del values["call_id"]
-        done = self._run(sa.update(t).where(t.c.call_id == call.call_id).values(values))
-        if done.rowcount != 1:
+        if self._fast(self._hot.update_call, _values(call)).rowcount != 1:
             raise StorageError(f"call {call.call_id!r} is not stored")
 
     def calls_from(self, caller: str, since: datetime) -> list[tuple[datetime, str | None]]:
-        t = s.calls
-        query = sa.select(t.c.started_at, t.c.vacancy_id).where(
-            t.c.caller == caller, t.c.started_at > since
-        )
-        return [(started, vacancy) for started, vacancy in map(tuple, self._run(query))]
+        statement = self._hot.calls_from
+        rows = self._fast(statement, {"caller": caller, "since": since}).fetchall()
+        return [(row["started_at"], row["vacancy_id"]) for row in map(statement.row, rows)]
 
     def call_page(
         self, vacancy_id: str, where: CallFilter, limit: int, after: Cursor | None
@@ -566,39 +683,21 @@ class _SqlTransaction:
 
     # --- events, responses, notifications, statistics ----------------------------------
     def claim_event(self, key: str, at: datetime) -> bool:
-        t = s.events
-        statement = (
-            self._insert(t)
-            .values(key=key, at=at)
-            .on_conflict_do_nothing(index_elements=[t.c.key])
-            .returning(t.c.key)
-        )
-        return self._run(statement).first() is not None
+        return self._fast(self._hot.claim_event, {"key": key, "at": at}).fetchone() is not None
 
     def get_response(self, response_id: str) -> Response | None:
-        t = s.responses
-        row = self._one(self._locked(sa.select(t).where(t.c.response_id == response_id)))
+        row = self._fast_one(self._hot.get_response, {"response_id": response_id})
         return _response(row) if row is not None else None
 
     def add_response(self, response: Response) -> None:
-        t = s.responses
-        statement = (
-            self._insert(t)
-            .values(_response_values(response))
-            .on_conflict_do_nothing()
-            .returning(t.c.response_id)
-        )
-        if self._run(statement).first() is None:
+        if self._fast(self._hot.add_response, _response_values(response)).fetchone() is None:
             raise StorageConflict(
                 f"vacancy {response.vacancy_id!r} already has a response of candidate "
                 f"{response.candidate.candidate_id!r}"
             )
 
     def update_response(self, response: Response) -> None:
-        t = s.responses
-        values = _response_values(response)
-        del values["response_id"]
-        done = self._run(sa.update(t).where(t.c.response_id == response.response_id).values(values))
+        done = self._fast(self._hot.update_response, _response_values(response))
         if done.rowcount != 1:
             raise StorageError(f"response {response.response_id!r} is not stored")
 
@@ -620,14 +719,8 @@ class _SqlTransaction:
         return [_response(row) for row in self._rows(query)]
 
     def add_notification(self, notification: Notification) -> bool:
-        t = s.notifications
-        statement = (
-            self._insert(t)
-            .values(attrs.asdict(notification))
-            .on_conflict_do_nothing(index_elements=[t.c.notification_id])
-            .returning(t.c.notification_id)
-        )
-        return self._run(statement).first() is not None
+        values = attrs.asdict(notification)
+        return self._fast(self._hot.add_notification, values).fetchone() is not None
 
     def pending_notifications(self, limit: int) -> list[Notification]:
         t = s.notifications
@@ -754,6 +847,13 @@ class SqlStorage:
         self._check = check_schema
         self._checked = False
         self._lock = threading.Lock()
+        self._hot: _Hot | None = None
+        # SQLite: this process's threads queue here for the write lock, and each gets in the
+        # moment the previous one commits; waiting in SQLite's busy handler instead means
+        # sleeping in steps of up to 100 ms, whatever the lock holder does.
+        sqlite_file = self._url.get_backend_name() == "sqlite"
+        self._writer = threading.RLock() if sqlite_file else None
+        self._busy_timeout = busy_timeout
         self.engine = self._make_engine(busy_timeout, lock_timeout, connect_timeout, pool_size)
 
     def __repr__(self) -> str:
@@ -778,12 +878,14 @@ class SqlStorage:
             event.listen(engine, "begin", _sqlite_begin)
             return engine
         options = f"-c lock_timeout={int(lock_timeout * 1000)}"
-        return sa.create_engine(
+        engine = sa.create_engine(
             self._url,
             connect_args={"connect_timeout": max(1, round(connect_timeout)), "options": options},
             pool_size=pool_size,
-            pool_pre_ping=True,
         )
+        event.listen(engine, "checkin", _rested)
+        event.listen(engine, "checkout", _IdlePing(engine.dialect))
+        return engine
 
     def _connect(self) -> Connection:
         try:
@@ -834,17 +936,44 @@ class SqlStorage:
             SchemaOutOfDate: If its schema is not the one this code needs.
             StorageConflict: If a concurrent transaction got in the way.
         """
+        writer = self._writer
+        if writer is None:
+            with self._unit_of_work() as tx:
+                yield tx
+            return
+        if not writer.acquire(timeout=max(self._busy_timeout, 0.0)):
+            raise StorageConflict(
+                f"the database {self.url} is busy: another thread of this process held it "
+                f"for longer than the busy timeout ({self._busy_timeout:g} s)"
+            )
+        try:
+            with self._unit_of_work() as tx:
+                yield tx
+        finally:
+            writer.release()
+
+    @contextmanager
+    def _unit_of_work(self) -> Iterator[_SqlTransaction]:
         with self._connect() as conn:
             self._ensure_schema(conn)
+            hot = self._hot
+            if hot is None:  # compiled after the first connection has set the dialect up
+                hot = self._hot = _Hot.compile(conn.dialect)
             try:
                 conn.begin()
             except sa.exc.DBAPIError as exc:
                 raise _conflict_or_error(exc, self.url) from exc
+            except conn.dialect.loaded_dbapi.Error as exc:  # from _sqlite_begin
+                wrapped = _wrapped(exc, "BEGIN IMMEDIATE", conn.dialect)
+                raise _conflict_or_error(wrapped, self.url) from exc
+            tx = _SqlTransaction(conn, self.url, hot)
             try:
-                yield _SqlTransaction(conn, self.url)
+                yield tx
             except BaseException:
+                tx.close()
                 _quiet_rollback(conn)
                 raise
+            tx.close()
             try:
                 conn.commit()
             except sa.exc.DBAPIError as exc:
@@ -947,6 +1076,45 @@ def _quiet_rollback(conn: Connection) -> None:
         conn.invalidate()
 
 
+PING_AFTER = 2.0
+"""PostgreSQL: seconds a pooled connection may rest before it is checked on checkout."""
+
+
+def _rested(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
+    """Note when a connection went back to the pool."""
+    del dbapi_connection
+    record.info["rested_at"] = time.monotonic()
+
+
+@attrs.frozen
+class _IdlePing:
+    """Check a pooled connection that rested a while, so a restarted server costs no error.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip per unit of work.
+    A connection in steady use is known alive; one that rested may have been closed by the
+    server, a proxy or a restart, and is pinged, then replaced if it does not answer.
+    """
+
+    dialect: Dialect
+
+    def __call__(
+        self, dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, proxy: object
+    ) -> None:
+        """Ping the connection if it rested longer than :data:`PING_AFTER`.
+
+        Raises:
+            sqlalchemy.exc.DisconnectionError: If it does not answer (the pool reconnects).
+        """
+        del proxy
+        rested = record.info.get("rested_at")
+        if rested is None or time.monotonic() - rested < PING_AFTER:
+            return
+        try:
+            self.dialect.do_ping(dbapi_connection)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+
+
 def _sqlite_connected(dbapi_connection: Any, record: object) -> None:  # noqa: ANN401 - sqlite3.Connection
     """Set up a new SQLite connection: calltrack issues BEGIN itself; WAL; foreign keys."""
     del record
@@ -961,5 +1129,8 @@ def _sqlite_connected(dbapi_connection: Any, record: object) -> None:  # noqa: A
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """Take the write lock at the start, so a unit of work never reads stale data."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    """Take the write lock at the start, so a unit of work never reads stale data.
+
+    Sent on the driver's connection: through SQLAlchemy it costs more than it takes SQLite.
+    """
+    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
