@@ -4,8 +4,8 @@ Run: python benchmarks/bench_track.py [--quick]
 
 The pool is loaded straight through a transaction (parsing a million numbers would measure
 phonenumbers, not allocation). Each size then tracks fresh vacancies, one phone each, and
-reports the median cost of one `track`; the ratio is against the smallest pool, measured in
-the same run.
+reports the median cost of one `track`; the sizes are timed in alternating rounds, and the
+ratio is against the smallest pool, measured in the same run.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ def make_tracker(size: int) -> CallTracker:
     return CallTracker(storage, clock=FakeClock(T0))
 
 
-def time_tracks(tracker: CallTracker, count: int) -> list[float]:
-    """Seconds per `track` of ``count`` fresh vacancies."""
+def time_tracks(tracker: CallTracker, count: int, label: str) -> list[float]:
+    """Seconds per `track` of ``count`` fresh vacancies (ids start with ``label``)."""
     costs = []
     for i in range(count):
         phone = PHONES[i % len(PHONES)]
         started = time.perf_counter()
-        tracker.track(f"vac-{i}", [phone], employer_id=f"emp-{i % 50}", title="Driver")
+        tracker.track(f"{label}-{i}", [phone], employer_id=f"emp-{i % 50}", title="Driver")
         costs.append(time.perf_counter() - started)
     return costs
 
@@ -51,14 +51,16 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [1_000, 10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     tracks = 500 if args.quick else 3_000
-    medians: dict[int, float] = {}
-    for size in sizes:
-        tracker = make_tracker(size)
-        time_tracks(tracker, 200)  # warm the caches
-        gc.collect()
-        medians[size] = statistics.median(time_tracks(tracker, tracks))
-        del tracker
-        gc.collect()
+    trackers = {size: make_tracker(size) for size in sizes}
+    costs: dict[int, list[float]] = {size: [] for size in sizes}
+    for tracker in trackers.values():
+        time_tracks(tracker, 200, "warm")  # warm the caches
+    gc.collect()
+    rounds = 6
+    for r in range(rounds):  # alternate sizes, so that load from elsewhere falls on each
+        for size, tracker in trackers.items():
+            costs[size] += time_tracks(tracker, tracks // rounds, f"r{r}")
+    medians = {size: statistics.median(found) for size, found in costs.items()}
     base = medians[sizes[0]]
     print(f"{'pool size':>10}  {'median track (us)':>18}  {'ratio':>6}")
     for size in sizes:
