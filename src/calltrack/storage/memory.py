@@ -317,19 +317,7 @@ class _MemoryTransaction:
     def call_page(
         self, vacancy_id: str, where: CallFilter, limit: int, after: Cursor | None
     ) -> CallPage:
-        entries = self._s.vacancy_calls.get(vacancy_id, [])
-        end = len(entries) if after is None else bisect.bisect_left(entries, after.sort_key())
-        found: list[Call] = []
-        i = end - 1
-        while i >= 0 and len(found) <= limit:
-            call = self._s.calls[entries[i][1]]
-            if where.matches(call):
-                found.append(call)
-            i -= 1
-        more = len(found) > limit
-        page = found[:limit]
-        cursor = Cursor(page[-1].started_at, page[-1].call_id) if more and page else None
-        return CallPage(page, cursor)
+        return self.scan_calls(Scope.vacancy(vacancy_id), where, Period(), limit, after)
 
     # --- events, responses, notifications, statistics ----------------------------------
     def claim_event(self, key: str, at: datetime) -> bool:

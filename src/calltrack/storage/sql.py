@@ -653,33 +653,7 @@ class _SqlTransaction:
     def call_page(
         self, vacancy_id: str, where: CallFilter, limit: int, after: Cursor | None
     ) -> CallPage:
-        t = s.calls
-        query = sa.select(t).where(t.c.vacancy_id == vacancy_id)
-        if not where.include_spam:
-            if not self._pg and (where.missed or where.with_resume):
-                # SQLite's statistics cannot tell a rare flag from a common one; written as
-                # an expression, the spam test cannot pull it onto the spam-hidden index
-                # when the missed or with-resume one is the selective choice.
-                query = query.where(sa.cast(t.c.is_spam, sa.Integer) == 0)
-            else:
-                query = query.where(t.c.is_spam == sa.false())
-        if where.missed:
-            query = query.where(t.c.is_missed == sa.true())
-        if where.with_resume:
-            query = query.where(t.c.has_resume == sa.true())
-        if after is not None:
-            query = query.where(
-                sa.tuple_(t.c.started_at, t.c.call_id)
-                < sa.tuple_(
-                    sa.literal(after.started_at, s.UtcDateTime()), sa.literal(after.call_id)
-                )
-            )
-        query = query.order_by(t.c.started_at.desc(), t.c.call_id.desc()).limit(limit + 1)
-        found = [_call(row) for row in self._rows(query)]
-        page = found[:limit]
-        more = len(found) > limit
-        cursor = Cursor(page[-1].started_at, page[-1].call_id) if more and page else None
-        return CallPage(page, cursor)
+        return self.scan_calls(Scope.vacancy(vacancy_id), where, Period(), limit, after)
 
     # --- events, responses, notifications, statistics ----------------------------------
     def claim_event(self, key: str, at: datetime) -> bool:
@@ -808,7 +782,14 @@ class _SqlTransaction:
         after: Cursor | None,
     ) -> CallPage:
         return _sql_analytics.scan_calls(
-            self._run, _call, scope, where=where, period=period, limit=limit, after=after
+            self._run,
+            _call,
+            scope,
+            where=where,
+            period=period,
+            limit=limit,
+            after=after,
+            postgres=self._pg,
         )
 
 
