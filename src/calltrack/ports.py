@@ -313,6 +313,15 @@ class Transaction(Protocol):
         """Return the active assignment of a virtual number, else its latest released one."""
         ...
 
+    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
+        """Return what routing a call to a virtual number needs, in one read.
+
+        That is :meth:`assignment_by_virtual` with the assignment's vacancy (``None`` if the
+        vacancy is not stored), or ``None`` if the number was never assigned. A storage
+        that reads both at once saves a round trip on every inbound call.
+        """
+        ...
+
     # --- calls, events, responses, notifications -------------------------------------
     def add_call(self, call: Call) -> bool:
         """Store a new call; return ``False`` (and change nothing) if its id exists."""

@@ -308,13 +308,14 @@ class CallTracker:
         def work(tx: Transaction) -> tuple[Call, Vacancy | None]:
             # Most inbound webhooks are new calls: route and insert at once; only a repeated
             # webhook finds its call stored, and answers as the stored call was routed.
-            call = self._route(tx, event, call_id, caller, virtual)
+            call, vacancy = self._route(tx, event, call_id, caller, virtual)
             if not tx.add_call(call):
                 stored = tx.get_call(call_id)
                 assert stored is not None
+                if stored.vacancy_id != call.vacancy_id:
+                    vacancy = tx.get_vacancy(stored.vacancy_id) if stored.vacancy_id else None
                 call = stored
-            vacancy = tx.get_vacancy(call.vacancy_id) if call.vacancy_id else None
-            return call, vacancy
+            return call, vacancy if call.vacancy_id else None
 
         call, vacancy = self._atomic(work)
         log.debug("inbound call %s routed %s", call_id, call.route.value)
@@ -327,8 +328,32 @@ class CallTracker:
         call_id: str,
         caller: str | None,
         virtual: str,
-    ) -> Call:
+    ) -> tuple[Call, Vacancy | None]:
+        """Decide where a new call goes: the call to store, and its vacancy."""
         now = self.clock.now()
+        found = tx.routing_for(virtual)
+        route = CallRoute.UNKNOWN_NUMBER
+        spam_reason = None
+        if found is None:
+            assignment = vacancy = None
+        else:
+            assignment, vacancy = found
+            if assignment.active:
+                policy = self.settings.spam
+                needs_history = caller is not None and (policy.max_calls or policy.max_vacancies)
+                history = CallerHistory(
+                    tx.calls_from(caller, now - policy.history_window)
+                    if needs_history and caller is not None
+                    else ()
+                )
+                spam_reason = policy.check(caller, assignment.vacancy_id, now, history)
+                route = CallRoute.FORWARDED if spam_reason is None else CallRoute.SPAM
+            else:
+                number = tx.get_number(virtual)
+                if number is not None and number.is_quarantined(now):
+                    route = CallRoute.VACANCY_CLOSED
+                else:  # the number rested and went back to the pool: nobody's any more
+                    assignment = vacancy = None
         call = Call(
             call_id=call_id,
             provider=event.provider,
@@ -336,29 +361,17 @@ class CallTracker:
             virtual_number=virtual,
             caller=caller,
             started_at=now,
-            route=CallRoute.UNKNOWN_NUMBER,
+            route=route,
+            vacancy_id=assignment.vacancy_id if assignment is not None else None,
+            employer_id=assignment.employer_id if assignment is not None else None,
+            real_number=(
+                assignment.real_number
+                if assignment is not None and route is CallRoute.FORWARDED
+                else None
+            ),
+            spam_reason=spam_reason,
         )
-        assignment = tx.assignment_by_virtual(virtual)
-        if assignment is None:
-            return call
-        placed = attrs.evolve(
-            call,
-            vacancy_id=assignment.vacancy_id,
-            employer_id=assignment.employer_id,
-        )
-        if not assignment.active:
-            number = tx.get_number(virtual)
-            if number is not None and number.is_quarantined(now):
-                return attrs.evolve(placed, route=CallRoute.VACANCY_CLOSED)
-            return call
-        policy = self.settings.spam
-        history = CallerHistory(
-            tx.calls_from(caller, now - policy.history_window) if caller else ()
-        )
-        reason = policy.check(caller, assignment.vacancy_id, now, history)
-        if reason is not None:
-            return attrs.evolve(placed, route=CallRoute.SPAM, spam_reason=reason)
-        return attrs.evolve(placed, route=CallRoute.FORWARDED, real_number=assignment.real_number)
+        return call, vacancy
 
     def _decision_for(self, call: Call, vacancy: Vacancy | None) -> Decision:
         prompts = self.prompts

@@ -276,8 +276,8 @@ class WebhookHandler:
         if request.body and media not in ACCEPTED_MEDIA_TYPES:
             outcome = _Outcome(_error(415, "unsupported media type"), "bad-media-type")
             return self._finish(provider.name, event, outcome, started=started)
-        webhook = WebhookRequest(method, self.public_request_url(provider.name, request))
-        webhook = attrs.evolve(webhook, headers=request.headers, body=request.body)
+        url = self.public_request_url(provider.name, request)
+        webhook = WebhookRequest(method, url, request.headers, request.body)
         return self._finish(
             provider.name, event, self._dispatch(provider, event, webhook), started=started
         )
@@ -368,10 +368,10 @@ class WebhookHandler:
         self, provider: str | None, event: str, outcome: _Outcome, started: float | None = None
     ) -> WebhookResponse:
         elapsed = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-        caller = outcome.caller
-        shown = mask_phone(caller) if self.mask_phones else (caller or "-")
         level = logging.INFO if outcome.response.status < 500 else logging.WARNING  # noqa: PLR2004
         if log.isEnabledFor(level):
+            caller = outcome.caller
+            shown = mask_phone(caller) if self.mask_phones else (caller or "-")
             log.log(
                 level,
                 "webhook %s/%s call=%s from=%s -> %d %s in %.1f ms",

@@ -372,3 +372,65 @@ class TestThreadsTakeTurnsOnSqlite:
         with storage.transaction() as tx:  # and nothing is left held
             assert tx.get_call("fake:CA1") is not None
         storage.close()
+
+
+class TestSqliteUnitsOfWorkShareOneConnection:
+    """SQLite writers take turns, so they share one connection instead of the pool's."""
+
+    def test_the_pool_is_not_visited_per_unit_of_work(
+        self, make_sqlite_url: Callable[[], str]
+    ) -> None:
+        storage = SqlStorage(make_sqlite_url())
+        checkouts: list[object] = []
+        event.listen(storage.engine, "checkout", lambda *a: checkouts.append(a[0]))
+        for i in range(5):
+            with storage.transaction() as tx:
+                assert tx.add_call(_call(i))
+        assert len(checkouts) == 1
+        storage.close()
+
+    def test_a_broken_connection_is_replaced(self, make_sqlite_url: Callable[[], str]) -> None:
+        storage = SqlStorage(make_sqlite_url())
+
+        def lose_connection_midway() -> None:
+            with storage.transaction() as tx:
+                assert tx.add_call(_call(1))
+                tx._conn.invalidate()  # as after a lost connection
+                raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            lose_connection_midway()
+        with storage.transaction() as tx:  # a fresh connection; the broken one wrote nothing
+            assert tx.get_call("fake:CA1") is None
+            assert tx.add_call(_call(1))
+        with storage.transaction() as tx:
+            assert tx.get_call("fake:CA1") is not None
+        storage.close()
+
+    def test_a_unit_of_work_nested_in_another_gets_its_own_connection(
+        self, make_sqlite_url: Callable[[], str]
+    ) -> None:
+        storage = SqlStorage(make_sqlite_url(), busy_timeout=0.2)
+        with storage.transaction() as outer:
+            assert outer.add_call(_call(1))
+            # The same thread may enter again (the lock is reentrant), but not share the
+            # outer connection's transaction: SQLite's own lock keeps it out.
+            with pytest.raises(StorageConflict), storage.transaction() as inner:
+                inner.add_call(_call(2))
+        with storage.transaction() as tx:
+            assert tx.get_call("fake:CA1") is not None
+            assert tx.get_call("fake:CA2") is None
+        storage.close()
+
+    def test_a_forked_child_opens_its_own_connection(
+        self, make_sqlite_url: Callable[[], str]
+    ) -> None:
+        storage = SqlStorage(make_sqlite_url())
+        with storage.transaction() as tx:
+            assert tx.add_call(_call(1))
+        parent = storage._pinned
+        storage._pinned_pid = -1  # what a child process finds: a connection of another pid
+        with storage.transaction() as tx:
+            assert tx.get_call("fake:CA1") is not None
+        assert storage._pinned is not parent
+        storage.close()

@@ -270,6 +270,12 @@ class _MemoryTransaction:
     def assignment_by_virtual(self, number: str) -> Assignment | None:
         return self._s.by_virtual.get(number)
 
+    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
+        assignment = self._s.by_virtual.get(number)
+        if assignment is None:
+            return None
+        return assignment, self._s.vacancies.get(assignment.vacancy_id)
+
     # --- calls ------------------------------------------------------------------------
     def add_call(self, call: Call) -> bool:
         s = self._s

@@ -21,6 +21,7 @@ password masked.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -338,6 +339,7 @@ class _Hot:
     update_call: Prepared
     calls_from: Prepared
     assignment_by_virtual: Prepared
+    routing_for: Prepared
     get_vacancy: Prepared
     get_number: Prepared
     claim_event: Prepared
@@ -367,15 +369,21 @@ class _Hot:
         n, e, pn = s.notifications, s.events, s.pool_numbers
         statements = {
             "get_call": locked(sa.select(c).where(key(c.c.call_id))),
+            # No RETURNING: the row count says whether it went in, and SQLite is spared a
+            # second step (each step gives up the GIL and waits to get it back).
             "add_call": insert(c)
             .values(every(c))
-            .on_conflict_do_nothing(index_elements=[c.c.call_id])
-            .returning(c.c.call_id),
+            .on_conflict_do_nothing(index_elements=[c.c.call_id]),
             "update_call": sa.update(c).where(key(c.c.call_id)).values(every(c, but="call_id")),
             "calls_from": sa.select(c.c.started_at, c.c.vacancy_id).where(
                 key(c.c.caller), c.c.started_at > sa.bindparam("since", type_=c.c.started_at.type)
             ),
             "assignment_by_virtual": sa.select(a)
+            .where(key(a.c.virtual_number))
+            .order_by(a.c.released_at.desc().nulls_first())
+            .limit(1),
+            "routing_for": sa.select(a, *(col.label(f"v_{col.key}") for col in v.c))
+            .select_from(a.outerjoin(v, v.c.vacancy_id == a.c.vacancy_id))
             .where(key(a.c.virtual_number))
             .order_by(a.c.released_at.desc().nulls_first())
             .limit(1),
@@ -459,10 +467,14 @@ class _SqlTransaction:
         return statement.row(raw) if raw is not None else None
 
     def close(self) -> None:
-        """Close the driver's cursor, if one was opened."""
-        if self._cursor is not None:
-            self._cursor.close()
-            self._cursor = None
+        """Close the driver's cursor, if one was opened (a lost connection took it already)."""
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
+            try:
+                cursor.close()
+            except self._conn.dialect.loaded_dbapi.Error:
+                if not self._conn.invalidated:
+                    raise
 
     def _run(self, statement: sa.Executable, params: Any = None) -> sa.CursorResult[Any]:  # noqa: ANN401 - one dict or a list of them
         try:
@@ -633,9 +645,20 @@ class _SqlTransaction:
         row = self._fast_one(self._hot.assignment_by_virtual, {"virtual_number": number})
         return _assignment(row) if row is not None else None
 
+    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
+        row = self._fast_one(self._hot.routing_for, {"virtual_number": number})
+        if row is None:
+            return None
+        vacancy = None
+        if row["v_vacancy_id"] is not None:
+            vacancy = Vacancy(
+                row["v_vacancy_id"], row["v_employer_id"], row["v_title"], bool(row["v_tracked"])
+            )
+        return _assignment(row), vacancy
+
     # --- calls ------------------------------------------------------------------------
     def add_call(self, call: Call) -> bool:
-        return self._fast(self._hot.add_call, _values(call)).fetchone() is not None
+        return self._fast(self._hot.add_call, _values(call)).rowcount == 1
 
     def get_call(self, call_id: str) -> Call | None:
         row = self._fast_one(self._hot.get_call, {"call_id": call_id})
@@ -834,6 +857,9 @@ class SqlStorage:
         # sleeping in steps of up to 100 ms, whatever the lock holder does.
         sqlite_file = self._url.get_backend_name() == "sqlite"
         self._writer = threading.RLock() if sqlite_file else None
+        self._pinned: Connection | None = None
+        self._pinned_pid = 0
+        self._pinned_busy = False
         self._busy_timeout = busy_timeout
         self.engine = self._make_engine(busy_timeout, lock_timeout, connect_timeout, pool_size)
 
@@ -919,7 +945,7 @@ class SqlStorage:
         """
         writer = self._writer
         if writer is None:
-            with self._unit_of_work() as tx:
+            with self._connect() as conn, self._unit_of_work(conn) as tx:
                 yield tx
             return
         if not writer.acquire(timeout=max(self._busy_timeout, 0.0)):
@@ -928,38 +954,70 @@ class SqlStorage:
                 f"for longer than the busy timeout ({self._busy_timeout:g} s)"
             )
         try:
-            with self._unit_of_work() as tx:
-                yield tx
+            pinned = self._take_pinned()
+            if pinned is None:  # a unit of work nested in another on this thread
+                with self._connect() as own, self._unit_of_work(own) as tx:
+                    yield tx
+                return
+            try:
+                with self._unit_of_work(pinned) as tx:
+                    yield tx
+            finally:
+                self._give_back_pinned(pinned)
         finally:
             writer.release()
 
+    def _take_pinned(self) -> Connection | None:
+        """SQLite: the connection units of work share, held under the writer lock.
+
+        One unit of work at a time writes to a SQLite file, so one connection serves them
+        all and the pool's checkout and reset are skipped. ``None`` while it is in use by an
+        enclosing unit of work of the same thread. A connection made before a ``fork`` is
+        left to the parent.
+        """
+        pinned = self._pinned
+        if pinned is not None and self._pinned_pid != os.getpid():
+            pinned = self._pinned = None
+        if pinned is None:
+            pinned = self._pinned = self._connect()
+            self._pinned_pid = os.getpid()
+        elif self._pinned_busy:
+            return None
+        self._pinned_busy = True
+        return pinned
+
+    def _give_back_pinned(self, conn: Connection) -> None:
+        self._pinned_busy = False
+        if conn.invalidated or conn.closed:
+            self._pinned = None
+            conn.close()
+
     @contextmanager
-    def _unit_of_work(self) -> Iterator[_SqlTransaction]:
-        with self._connect() as conn:
-            self._ensure_schema(conn)
-            hot = self._hot
-            if hot is None:  # compiled after the first connection has set the dialect up
-                hot = self._hot = _Hot.compile(conn.dialect)
-            try:
-                conn.begin()
-            except sa.exc.DBAPIError as exc:
-                raise _conflict_or_error(exc, self.url) from exc
-            except conn.dialect.loaded_dbapi.Error as exc:  # from _sqlite_begin
-                wrapped = _wrapped(exc, "BEGIN IMMEDIATE", conn.dialect)
-                raise _conflict_or_error(wrapped, self.url) from exc
-            tx = _SqlTransaction(conn, self.url, hot)
-            try:
-                yield tx
-            except BaseException:
-                tx.close()
-                _quiet_rollback(conn)
-                raise
+    def _unit_of_work(self, conn: Connection) -> Iterator[_SqlTransaction]:
+        self._ensure_schema(conn)
+        hot = self._hot
+        if hot is None:  # compiled after the first connection has set the dialect up
+            hot = self._hot = _Hot.compile(conn.dialect)
+        try:
+            conn.begin()
+        except sa.exc.DBAPIError as exc:
+            raise _conflict_or_error(exc, self.url) from exc
+        except conn.dialect.loaded_dbapi.Error as exc:  # from _sqlite_begin
+            wrapped = _wrapped(exc, "BEGIN IMMEDIATE", conn.dialect)
+            raise _conflict_or_error(wrapped, self.url) from exc
+        tx = _SqlTransaction(conn, self.url, hot)
+        try:
+            yield tx
+        except BaseException:
             tx.close()
-            try:
-                conn.commit()
-            except sa.exc.DBAPIError as exc:
-                _quiet_rollback(conn)
-                raise _conflict_or_error(exc, self.url) from exc
+            _quiet_rollback(conn)
+            raise
+        tx.close()
+        try:
+            conn.commit()
+        except sa.exc.DBAPIError as exc:
+            _quiet_rollback(conn)
+            raise _conflict_or_error(exc, self.url) from exc
 
     def upgrade(self, revision: str = "head") -> None:
         """Migrate the database's schema to ``revision`` (the newest by default).
@@ -1002,6 +1060,9 @@ class SqlStorage:
 
     def close(self) -> None:
         """Close every pooled connection."""
+        pinned, self._pinned = self._pinned, None
+        if pinned is not None and self._pinned_pid == os.getpid():
+            pinned.close()
         self.engine.dispose()
 
 

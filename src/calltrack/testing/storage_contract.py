@@ -227,6 +227,26 @@ class StorageContract(AnalyticsContract):
             tx.add_assignment(later)
             assert tx.assignment_by_virtual("+74951000001") == later
 
+    def test_routing_reads_the_latest_assignment_with_its_vacancy(self, storage: Storage) -> None:
+        """routing_for is assignment_by_virtual joined with the assignment's vacancy."""
+        first = Assignment("v1", "e1", "+74952000001", "+74951000001", T0)
+        later = Assignment("v2", "e2", "+74952000002", "+74951000001", T0 + timedelta(days=61))
+        with storage.transaction() as tx:
+            assert tx.routing_for("+74951000001") is None
+            tx.add_assignment(first)
+            assert tx.routing_for("+74951000001") == (first, None)  # its vacancy is not stored
+            tx.save_vacancy(Vacancy("v1", "e1", "Driver"))
+            tx.save_vacancy(Vacancy("v2", "e2", "Cook", tracked=False))
+            assert tx.routing_for("+74951000001") == (first, Vacancy("v1", "e1", "Driver"))
+            tx.end_assignment("v1", "+74952000001", T0 + timedelta(hours=1))
+            ended = attrs.evolve(first, released_at=T0 + timedelta(hours=1))
+            assert tx.routing_for("+74951000001") == (ended, Vacancy("v1", "e1", "Driver"))
+            tx.add_assignment(later)
+            found = tx.routing_for("+74951000001")
+            assert found == (later, Vacancy("v2", "e2", "Cook", tracked=False))
+            assert found[0] == tx.assignment_by_virtual("+74951000001")
+            assert tx.routing_for("+74951000002") is None
+
     def test_vacancies_are_saved_and_replaced(self, storage: Storage) -> None:
         """save_vacancy inserts, then replaces."""
         with storage.transaction() as tx:
