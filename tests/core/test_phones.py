@@ -178,7 +178,7 @@ class TestE164FastPath:
     @example(raw="+3900000000", region=None)
     @example(raw="+2250712345678", region="RU")
     def test_agrees_with_phonenumbers(self, raw: str, region: str | None) -> None:
-        built = _build_e164(raw, region)
+        built = _build_e164(raw)
         if built is not None:
             assert built == phonenumbers.parse(raw, region)
         assert outcome(raw, region) == reference(raw, region)
@@ -191,7 +191,7 @@ class TestE164FastPath:
         assert wrong == []
 
     def test_example_numbers_mostly_take_the_fast_path(self) -> None:
-        fast = [raw for raw in EXAMPLES if _build_e164(raw, None) is not None]
+        fast = [raw for raw in EXAMPLES if _build_e164(raw) is not None]
         assert len(fast) > 0.9 * len(EXAMPLES)
 
     @pytest.mark.parametrize(
@@ -232,7 +232,7 @@ class TestE164FastPath:
     )
     def test_cases(self, raw: str, expected: str, fast: bool) -> None:
         _parse.cache_clear()
-        assert (_build_e164(raw, None) is not None) is fast
+        assert (_build_e164(raw) is not None) is fast
         assert outcome(raw, None) == expected == reference(raw, None)
 
     def test_unknown_code_with_a_region_is_refused_as_unknown(self) -> None:

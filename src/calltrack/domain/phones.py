@@ -7,7 +7,6 @@ import re
 
 import phonenumbers
 from phonenumbers import (
-    REGION_CODE_FOR_NON_GEO_ENTITY,
     PhoneMetadata,
     PhoneNumber,
     PhoneNumberFormat,
@@ -47,7 +46,7 @@ def parse_phone(raw: str, region: str | None = None) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _parse(raw: str, region: str | None) -> str:
-    parsed = _build_e164(raw, region)
+    parsed = _build_e164(raw)
     if parsed is None:
         parsed = _parse_any(raw, region)
     if not phonenumbers.is_possible_number(parsed):
@@ -81,7 +80,10 @@ def _parse_any(raw: str, region: str | None) -> PhoneNumber:
 #   one to three digits that is a known code (codes are prefix-free, so at most one is);
 # - the rest is the national number, unless the national prefix of the code's main region
 #   matches its start: then parse may strip it (+44 020... is read as +44 20...), and the
-#   fast path leaves such text to parse;
+#   fast path leaves such text to parse. A match that takes no digits and captures nothing
+#   (Argentina's prefix is all optional) strips nothing. The default region never changes
+#   this: parse reads the number with it only when it is the main region itself, or "001"
+#   that has no metadata and so strips nothing;
 # - parse refuses fewer than 3 digits after "+", a national number of fewer than 2 or more
 #   than 17 digits, and unknown codes: those go to parse too, for its exact error;
 # - zeros that lead the national number are kept as italian_leading_zero and
@@ -93,11 +95,12 @@ _CODE_TO_REGIONS = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
 _ANY_DIGIT = re.compile(r"\d")
 
 
-def _build_e164(raw: str, region: str | None) -> PhoneNumber | None:
+def _build_e164(raw: str) -> PhoneNumber | None:
     """Build the number phonenumbers.parse would give for ``+`` and digits, or ``None``.
 
-    ``None`` means the text is not of that shape, or is a case this path leaves to parse
-    (errors, a national prefix to strip); the caller then parses it the full way.
+    The default region plays no part in reading such text. ``None`` means the text is not
+    of that shape, or is a case this path leaves to parse (errors, a national prefix to
+    strip); the caller then parses it the full way.
     """
     digits = raw[1:]
     if raw[:1] != "+" or not (digits.isascii() and digits.isdigit()) or digits[0] == "0":
@@ -111,10 +114,7 @@ def _build_e164(raw: str, region: str | None) -> PhoneNumber | None:
         return None
     if not _MIN_NATIONAL_DIGITS <= len(national) <= _MAX_NATIONAL_DIGITS:
         return None
-    main_region = _CODE_TO_REGIONS[code][0]
-    if region == main_region == REGION_CODE_FOR_NON_GEO_ENTITY:
-        return None  # parse reads the national prefix of this "region" as none at all
-    prefix = _national_prefix(code, main_region)
+    prefix = _national_prefix(code, _CODE_TO_REGIONS[code][0])
     if prefix is not None:
         found = prefix.match(national)
         if found is not None and (found.end() > 0 or any(g is not None for g in found.groups())):
