@@ -156,6 +156,12 @@ any_plus_digits = st.text(alphabet=string.digits, min_size=1, max_size=20).map(l
 code_and_national = st.builds(
     lambda code, national: f"+{code}{national}", st.sampled_from(CODES), DIGITS
 )
+zeros_first = st.builds(
+    lambda code, zeros, rest: f"+{code}{'0' * zeros}{rest}",
+    st.sampled_from(CODES),
+    st.integers(min_value=1, max_value=18),
+    st.text(alphabet=string.digits, max_size=10),
+)
 
 
 @st.composite
@@ -171,7 +177,7 @@ class TestE164FastPath:
 
     @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
-        raw=st.one_of(any_plus_digits, code_and_national, altered_examples()),
+        raw=st.one_of(any_plus_digits, code_and_national, zeros_first, altered_examples()),
         region=st.sampled_from(REGIONS),
     )
     @example(raw="+390612345678", region=None)
@@ -258,7 +264,7 @@ class TestCallerIdsAgreeWithPhonenumbers:
 
     @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
-        raw=st.one_of(any_plus_digits, code_and_national, altered_examples()).flatmap(
+        raw=st.one_of(any_plus_digits, code_and_national, zeros_first, altered_examples()).flatmap(
             lambda raw: st.sampled_from([raw, raw[1:]])
         ),
         region=st.sampled_from(REGIONS),
