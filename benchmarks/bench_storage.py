@@ -114,8 +114,8 @@ def _bulk(storage: Storage, table: sa.Table, rows: Iterator[dict[str, Any]]) -> 
                 batch = []
         if batch:
             conn.execute(sa.insert(table), batch)
-    with storage.engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    with storage.engine.begin() as conn:  # committed: on SQLite every connection BEGINs
+        conn.exec_driver_sql("ANALYZE")
 
 
 # --- whole calls per second ----------------------------------------------------------

@@ -6,7 +6,8 @@ compares the migrated database with :data:`metadata`.
 Enums are stored as their string values (no database enum types, so adding a value needs
 no migration). Times are stored in UTC (see :class:`UtcDateTime`). The Calls folder's
 filters are stored as flag columns (``is_spam``, ``is_missed``, ``has_resume``) kept in step
-with the call, so every filter is an equality on an indexed column.
+with the call, so every filter is an equality on an indexed column or a partial index's
+predicate.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ __all__ = [
     "vacancies",
 ]
 
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 """The migration revision this code's schema corresponds to (the Alembic head)."""
 
 metadata = sa.MetaData(
@@ -78,17 +79,28 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
-def _where(predicate: str) -> dict[str, Any]:
-    """Make an index partial on both dialects: only rows where ``predicate`` holds."""
-    clause = sa.text(predicate)
-    return {"sqlite_where": clause, "postgresql_where": clause}
+def _where(predicate: str, *, postgresql: str | None = None) -> dict[str, Any]:
+    """Make an index partial: only rows where ``predicate`` holds.
+
+    ``postgresql`` gives PostgreSQL its own spelling of the predicate, where the two
+    dialects write a query's term differently. SQLite uses a partial index only when the
+    query's WHERE holds the predicate's terms exactly as written here.
+    """
+    return {
+        "sqlite_where": sa.text(predicate),
+        "postgresql_where": sa.text(postgresql if postgresql is not None else predicate),
+    }
 
 
-# The Calls folder's indexes, one per filter.
+# The Calls folder's indexes, one per filter. The missed and with-resume ones are partial:
+# a call is inserted neither missed nor with a resume, so the inbound webhook's insert
+# touches neither; their rows get in when the dial result is stored. Their predicates are
+# the folder query's terms as each dialect renders them (``is_missed = 1`` on SQLite,
+# ``is_missed = true`` on PostgreSQL; see ``_sql_analytics.scan_calls``).
 FOLDER_ALL = "ix_calls_vacancy_id_started_at_call_id"
 FOLDER_NO_SPAM = "ix_calls_vacancy_id_is_spam_started_at_call_id"
-FOLDER_MISSED = "ix_calls_vacancy_id_is_missed_started_at_call_id"
-FOLDER_RESUME = "ix_calls_vacancy_id_has_resume_started_at_call_id"
+FOLDER_MISSED = "ix_calls_missed_vacancy_id_started_at_call_id"
+FOLDER_RESUME = "ix_calls_with_resume_vacancy_id_started_at_call_id"
 
 _ID = sa.String(255)
 _PHONE = sa.String(32)
@@ -177,8 +189,20 @@ calls = sa.Table(
     # The Calls folder, newest first: everything, spam hidden, missed only, with resume only.
     sa.Index(FOLDER_ALL, "vacancy_id", "started_at", "call_id"),
     sa.Index(FOLDER_NO_SPAM, "vacancy_id", "is_spam", "started_at", "call_id"),
-    sa.Index(FOLDER_MISSED, "vacancy_id", "is_missed", "started_at", "call_id"),
-    sa.Index(FOLDER_RESUME, "vacancy_id", "has_resume", "started_at", "call_id"),
+    sa.Index(
+        FOLDER_MISSED,
+        "vacancy_id",
+        "started_at",
+        "call_id",
+        **_where("is_missed = 1", postgresql="is_missed = true"),
+    ),
+    sa.Index(
+        FOLDER_RESUME,
+        "vacancy_id",
+        "started_at",
+        "call_id",
+        **_where("has_resume = 1", postgresql="has_resume = true"),
+    ),
     # Statistics, analytics and exports of an employer, in time order (a vacancy's use the
     # folder indexes).
     sa.Index(None, "employer_id", "started_at", "call_id"),
