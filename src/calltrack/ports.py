@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         PoolNumber,
         Response,
         ResponseStatus,
+        Routing,
         Vacancy,
     )
     from calltrack.domain.stats import CallStats
@@ -313,12 +314,15 @@ class Transaction(Protocol):
         """Return the active assignment of a virtual number, else its latest released one."""
         ...
 
-    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
+    def routing_for(
+        self, number: str, caller: str | None = None, since: datetime | None = None
+    ) -> Routing | None:
         """Return what routing a call to a virtual number needs, in one read.
 
-        That is :meth:`assignment_by_virtual` with the assignment's vacancy (``None`` if the
-        vacancy is not stored), or ``None`` if the number was never assigned. A storage
-        that reads both at once saves a round trip on every inbound call.
+        That is :meth:`assignment_by_virtual` with the assignment's vacancy and, when
+        ``caller`` and ``since`` are given, what :meth:`calls_from` would return for them;
+        ``None`` if the number was never assigned. A storage that reads it all at once
+        saves statements (round trips, on a server) on every inbound call.
         """
         ...
 

@@ -331,21 +331,18 @@ class CallTracker:
     ) -> tuple[Call, Vacancy | None]:
         """Decide where a new call goes: the call to store, and its vacancy."""
         now = self.clock.now()
-        found = tx.routing_for(virtual)
+        policy = self.settings.spam
+        wants_history = caller is not None and bool(policy.max_calls or policy.max_vacancies)
+        found = tx.routing_for(
+            virtual, caller if wants_history else None, now - policy.history_window
+        )
         route = CallRoute.UNKNOWN_NUMBER
         spam_reason = None
-        if found is None:
-            assignment = vacancy = None
-        else:
-            assignment, vacancy = found
+        assignment = vacancy = None
+        if found is not None:
+            assignment, vacancy = found.assignment, found.vacancy
             if assignment.active:
-                policy = self.settings.spam
-                needs_history = caller is not None and (policy.max_calls or policy.max_vacancies)
-                history = CallerHistory(
-                    tx.calls_from(caller, now - policy.history_window)
-                    if needs_history and caller is not None
-                    else ()
-                )
+                history = CallerHistory(found.history)
                 spam_reason = policy.check(caller, assignment.vacancy_id, now, history)
                 route = CallRoute.FORWARDED if spam_reason is None else CallRoute.SPAM
             else:

@@ -32,7 +32,7 @@ LATER = T0 + timedelta(days=1)
 
 
 def _fill(storage: SqlStorage, *, analyze: bool = True) -> None:
-    """Bulk-load numbers, assignments and calls straight into the tables."""
+    """Bulk-load numbers, assignments, their vacancies and calls straight into the tables."""
     numbers = [
         {
             "number": f"+7495{i:07d}",
@@ -80,6 +80,11 @@ def _fill(storage: SqlStorage, *, analyze: bool = True) -> None:
     with storage.engine.begin() as conn:
         conn.execute(sa.insert(s.pool_numbers), numbers)
         conn.execute(sa.insert(s.assignments), held)
+        vacancies = [
+            {"vacancy_id": a["vacancy_id"], "employer_id": a["employer_id"], "title": "Job"}
+            for a in held
+        ]
+        conn.execute(sa.insert(s.vacancies), [{**v, "tracked": True} for v in vacancies])
         conn.execute(sa.insert(s.calls), [{**_empty_call(), **c} for c in calls])
     if analyze:  # what autovacuum or PRAGMA optimize would do
         with storage.engine.begin() as conn:  # committed: SQLite's ANALYZE is transactional
@@ -199,7 +204,13 @@ def _check_folder(
 def _check_routing(storage: SqlStorage) -> str:
     plan = _plan(storage, lambda tx: tx.assignment_by_virtual("+74950000007"))
     assert "ix_assignments_virtual_number_released_at" in plan, plan
-    return plan
+    # What an inbound call reads: the assignment, its vacancy, the caller's recent calls.
+    inbound = _plan(storage, lambda tx: tx.routing_for("+74950000007", "+79030000001", T0))
+    assert "ix_assignments_virtual_number_released_at" in inbound, inbound
+    assert "ix_calls_caller_started_at" in inbound, inbound
+    assert "Seq Scan on calls" not in inbound, inbound
+    assert "SCAN h" not in inbound, inbound  # SQLite: the calls are searched, not scanned
+    return plan + "\n" + inbound
 
 
 @pytest.mark.postgres

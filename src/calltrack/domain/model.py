@@ -29,6 +29,7 @@ __all__ = [
     "PoolNumber",
     "Response",
     "ResponseStatus",
+    "Routing",
     "SpamReason",
     "Vacancy",
 ]
@@ -192,6 +193,22 @@ class Assignment:
     def active(self) -> bool:
         """Whether the assignment still holds its virtual number."""
         return self.released_at is None
+
+
+@attrs.frozen
+class Routing:
+    """What routing a call to a virtual number reads from the storage, in one go.
+
+    Attributes:
+        assignment: The number's active assignment, else its latest released one.
+        vacancy: The assignment's vacancy; ``None`` if it is not stored.
+        history: The caller's earlier calls in the spam policy's window, as
+            ``(started_at, vacancy_id)`` in any order; empty when not asked for.
+    """
+
+    assignment: Assignment
+    vacancy: Vacancy | None = None
+    history: tuple[tuple[datetime, str | None], ...] = ()
 
 
 @attrs.frozen

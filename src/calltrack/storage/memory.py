@@ -32,6 +32,7 @@ from calltrack.domain.model import (
     PoolNumber,
     Response,
     ResponseStatus,
+    Routing,
     Vacancy,
 )
 from calltrack.domain.stats import CallStats, compute_stats
@@ -270,11 +271,14 @@ class _MemoryTransaction:
     def assignment_by_virtual(self, number: str) -> Assignment | None:
         return self._s.by_virtual.get(number)
 
-    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
+    def routing_for(
+        self, number: str, caller: str | None = None, since: datetime | None = None
+    ) -> Routing | None:
         assignment = self._s.by_virtual.get(number)
         if assignment is None:
             return None
-        return assignment, self._s.vacancies.get(assignment.vacancy_id)
+        history = () if caller is None or since is None else tuple(self.calls_from(caller, since))
+        return Routing(assignment, self._s.vacancies.get(assignment.vacancy_id), history)
 
     # --- calls ------------------------------------------------------------------------
     def add_call(self, call: Call) -> bool:

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -53,6 +53,7 @@ from calltrack.domain.model import (
     PoolNumber,
     Response,
     ResponseStatus,
+    Routing,
     SpamReason,
     Vacancy,
 )
@@ -330,6 +331,35 @@ _FREE = sa.text("NOT assigned")  # the predicate of the partial indexes on free 
 _PENDING = sa.text("sent_at IS NULL")  # the predicate of the pending notifications' index
 
 
+_NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _routing_query(a: sa.Table, v: sa.Table, c: sa.Table) -> sa.Select[Any]:
+    """The number's latest assignment, its vacancy and the caller's recent calls, at once.
+
+    One row per recent call of the caller (history columns ``h_*``), or one row with them
+    NULL; none if the number was never assigned.
+    """
+    latest = (
+        sa.select(a)
+        .where(a.c.virtual_number == sa.bindparam("virtual_number"))
+        .order_by(a.c.released_at.desc().nulls_first())
+        .limit(1)
+        .subquery("latest")
+    )
+    h = c.alias("h")
+    recent = sa.and_(
+        h.c.caller == sa.bindparam("caller", type_=c.c.caller.type),
+        h.c.started_at > sa.bindparam("since", type_=c.c.started_at.type),
+    )
+    return sa.select(
+        latest,
+        *(col.label(f"v_{col.key}") for col in v.c),
+        h.c.started_at.label("h_started_at"),
+        h.c.vacancy_id.label("h_vacancy_id"),
+    ).select_from(latest.outerjoin(v, v.c.vacancy_id == latest.c.vacancy_id).outerjoin(h, recent))
+
+
 @attrs.frozen
 class _Hot:
     """The statements webhooks run, compiled once per storage (see :mod:`._driver`)."""
@@ -382,11 +412,7 @@ class _Hot:
             .where(key(a.c.virtual_number))
             .order_by(a.c.released_at.desc().nulls_first())
             .limit(1),
-            "routing_for": sa.select(a, *(col.label(f"v_{col.key}") for col in v.c))
-            .select_from(a.outerjoin(v, v.c.vacancy_id == a.c.vacancy_id))
-            .where(key(a.c.virtual_number))
-            .order_by(a.c.released_at.desc().nulls_first())
-            .limit(1),
+            "routing_for": _routing_query(a, v, c),
             "get_vacancy": sa.select(v).where(key(v.c.vacancy_id)),
             "get_number": sa.select(pn).where(key(pn.c.number)),
             "claim_event": insert(e)
@@ -645,16 +671,31 @@ class _SqlTransaction:
         row = self._fast_one(self._hot.assignment_by_virtual, {"virtual_number": number})
         return _assignment(row) if row is not None else None
 
-    def routing_for(self, number: str) -> tuple[Assignment, Vacancy | None] | None:
-        row = self._fast_one(self._hot.routing_for, {"virtual_number": number})
-        if row is None:
+    def routing_for(
+        self, number: str, caller: str | None = None, since: datetime | None = None
+    ) -> Routing | None:
+        statement = self._hot.routing_for
+        if caller is None or since is None:
+            caller, since = None, _NEVER  # joins no call: one row, no history
+        values = {"virtual_number": number, "caller": caller, "since": since}
+        rows = self._fast(statement, values).fetchall()
+        if not rows:
             return None
+        first = statement.row(rows[0])
         vacancy = None
-        if row["v_vacancy_id"] is not None:
+        if first["v_vacancy_id"] is not None:
             vacancy = Vacancy(
-                row["v_vacancy_id"], row["v_employer_id"], row["v_title"], bool(row["v_tracked"])
+                first["v_vacancy_id"],
+                first["v_employer_id"],
+                first["v_title"],
+                bool(first["v_tracked"]),
             )
-        return _assignment(row), vacancy
+        history = tuple(
+            (row["h_started_at"], row["h_vacancy_id"])
+            for row in map(statement.row, rows)
+            if row["h_started_at"] is not None
+        )
+        return Routing(_assignment(first), vacancy, history)
 
     # --- calls ------------------------------------------------------------------------
     def add_call(self, call: Call) -> bool:

@@ -38,6 +38,7 @@ from calltrack.domain.model import (
     PoolNumber,
     Response,
     ResponseStatus,
+    Routing,
     Vacancy,
 )
 from calltrack.domain.stats import compute_stats
@@ -231,21 +232,63 @@ class StorageContract(AnalyticsContract):
         """routing_for is assignment_by_virtual joined with the assignment's vacancy."""
         first = Assignment("v1", "e1", "+74952000001", "+74951000001", T0)
         later = Assignment("v2", "e2", "+74952000002", "+74951000001", T0 + timedelta(days=61))
+        driver, cook = Vacancy("v1", "e1", "Driver"), Vacancy("v2", "e2", "Cook", tracked=False)
         with storage.transaction() as tx:
             assert tx.routing_for("+74951000001") is None
             tx.add_assignment(first)
-            assert tx.routing_for("+74951000001") == (first, None)  # its vacancy is not stored
-            tx.save_vacancy(Vacancy("v1", "e1", "Driver"))
-            tx.save_vacancy(Vacancy("v2", "e2", "Cook", tracked=False))
-            assert tx.routing_for("+74951000001") == (first, Vacancy("v1", "e1", "Driver"))
+            assert tx.routing_for("+74951000001") == Routing(first)  # vacancy not stored
+            tx.save_vacancy(driver)
+            tx.save_vacancy(cook)
+            assert tx.routing_for("+74951000001") == Routing(first, driver)
             tx.end_assignment("v1", "+74952000001", T0 + timedelta(hours=1))
             ended = attrs.evolve(first, released_at=T0 + timedelta(hours=1))
-            assert tx.routing_for("+74951000001") == (ended, Vacancy("v1", "e1", "Driver"))
+            assert tx.routing_for("+74951000001") == Routing(ended, driver)
             tx.add_assignment(later)
             found = tx.routing_for("+74951000001")
-            assert found == (later, Vacancy("v2", "e2", "Cook", tracked=False))
-            assert found[0] == tx.assignment_by_virtual("+74951000001")
+            assert found == Routing(later, cook)
+            assert found.assignment == tx.assignment_by_virtual("+74951000001")
             assert tx.routing_for("+74951000002") is None
+
+    def test_routing_reads_the_callers_history_as_calls_from_does(self, storage: Storage) -> None:
+        """routing_for with a caller and a time gives the calls calls_from gives, no others."""
+        caller, other = "+79031111111", "+79032222222"
+        placed = Assignment("v1", "e1", "+74952000001", "+74951000001", T0)
+        with storage.transaction() as tx:
+            tx.add_assignment(placed)
+            tx.save_vacancy(Vacancy("v1", "e1", "Driver"))
+            for i, (who, vacancy) in enumerate(
+                [(caller, "v1"), (caller, None), (other, "v1"), (caller, "v2"), (caller, "v1")]
+            ):
+                tx.add_call(
+                    Call(
+                        f"fake:H{i}",
+                        "fake",
+                        f"H{i}",
+                        "+74951000001",
+                        who,
+                        T0 + timedelta(minutes=i),
+                        CallRoute.FORWARDED if vacancy else CallRoute.UNKNOWN_NUMBER,
+                        vacancy_id=vacancy,
+                        employer_id="e1" if vacancy else None,
+                    )
+                )
+        since = T0 + timedelta(seconds=30)
+        with storage.transaction() as tx:
+            found = tx.routing_for("+74951000001", caller, since)
+            assert found is not None
+            assert found.assignment == placed
+            assert found.vacancy == Vacancy("v1", "e1", "Driver")
+            assert sorted(found.history) == sorted(tx.calls_from(caller, since))
+            assert sorted(found.history) == [
+                (T0 + timedelta(minutes=1), None),
+                (T0 + timedelta(minutes=3), "v2"),
+                (T0 + timedelta(minutes=4), "v1"),
+            ]
+            assert tx.routing_for("+74951000001", caller) == Routing(placed, found.vacancy)
+            assert tx.routing_for("+74951000001", "+79033333333", since) == Routing(
+                placed, found.vacancy
+            )
+            assert tx.routing_for("+74951000009", caller, since) is None
 
     def test_vacancies_are_saved_and_replaced(self, storage: Storage) -> None:
         """save_vacancy inserts, then replaces."""
