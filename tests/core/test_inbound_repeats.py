@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from calltrack import CallTracker, InboundCall
 from calltrack.domain.decisions import Forward
+from calltrack.storage.memory import MemoryStorage
 from calltrack.testing import FakeClock
 
 CALLER = "+79030000001"
@@ -38,3 +39,19 @@ class TestRepeatedInboundWebhooks:
         assert moscow[0] in held  # the number is in service now
         assert tracker.handle(inbound) == first
         assert tracker.call("fake", "c2").vacancy_id is None
+
+    def test_after_the_number_went_to_another_vacancy(self, clock: FakeClock) -> None:
+        tracker = CallTracker(MemoryStorage(), clock=clock)
+        tracker.add_numbers(["+74951000001"], provider="fake")
+        (first_holder,) = tracker.track("v1", ["+74952000001"], employer_id="e1", title="Driver")
+        inbound = InboundCall("fake", "c3", CALLER, first_holder.virtual_number)
+        first = tracker.handle(inbound)
+        assert isinstance(first, Forward)
+        assert "Driver" in first.greeting.text
+        tracker.untrack("v1")
+        clock.advance(timedelta(days=61))  # past the quarantine: the number is reused
+        (second_holder,) = tracker.track("v3", ["+74952000003"], employer_id="e2", title="Cook")
+        assert second_holder.virtual_number == first_holder.virtual_number
+        again = tracker.handle(inbound)
+        assert again == first  # still the Driver's greeting and phone, as first routed
+        assert tracker.call("fake", "c3").vacancy_id == "v1"
