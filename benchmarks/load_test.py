@@ -12,6 +12,11 @@ floor's calls per second, and in process (no sockets) at most 2x the floor's tim
 webhook. The floor runs first and last and each run is compared with their mean; in process
 the apps take turns round by round. The app runs with the default settings, spam windows on.
 
+A second reference, the schema floor ("schema"), sends the statements an inbound call runs on
+SqlStorage (``BEGIN IMMEDIATE``, the routing read, the insert of the call row with all the
+indexes the Calls folder and analytics need, ``COMMIT``) through the bare sqlite3 driver, with
+no calltrack code around them: what the database itself costs, on the same server and load.
+
 Run: python benchmarks/load_test.py [--clients 32] [--seconds 20] [--calls 4000]
 PostgreSQL is measured too when CALLTRACK_TEST_POSTGRES_URL is set and SQL storage is there.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import io
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -31,6 +37,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -145,11 +152,85 @@ def floor_app(folder: str) -> Callable[..., list[bytes]]:
     return app
 
 
+def schema_floor_app(url: str) -> Callable[..., list[bytes]]:
+    """A second reference: the statements an inbound call runs, sent by the bare driver.
+
+    On calltrack's migrated SQLite schema, after verifying the signature: ``BEGIN
+    IMMEDIATE``, the routing read SqlStorage sends (assignment, vacancy, the caller's recent
+    calls), the insert of the call row with all its indexes, ``COMMIT``, a fixed document.
+    No routing decision, no phone parsing, no rendering: what the database itself costs.
+    """
+    from calltrack.storage import _schema  # noqa: PLC0415 - only the SQL runs need it
+    from calltrack.storage.sql import SqlStorage  # noqa: PLC0415 - optional extra
+
+    storage = SqlStorage(url)
+    tracker_app(storage)  # the same vacancy and number as the real app
+    with storage.transaction():  # compiles the statements the webhooks run
+        pass
+    hot = storage._hot  # noqa: SLF001 - the very SQL that SqlStorage sends
+    storage.close()
+    assert hot is not None
+    routing, insert = hot.routing_for, hot.add_call
+    columns: dict[str, Any] = {column.key: None for column in _schema.calls.c}
+    provider = FakeProvider((SECRET,), base_url=BASE)
+    path = url.removeprefix("sqlite:///")
+    local = threading.local()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        size = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(size)
+        url = BASE + environ["PATH_INFO"]
+        signature = environ.get("HTTP_X_FAKE_SIGNATURE", "")
+        request = WebhookRequest("POST", url, {"x-fake-signature": signature}, body)
+        try:
+            provider.verify(request)
+        except InvalidSignature:
+            start_response("403 Forbidden", [("Content-Type", "text/plain")])
+            return [b"bad signature\n"]
+        if not hasattr(local, "db"):
+            local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            local.db.execute("PRAGMA synchronous=NORMAL")
+        sent = json.loads(body)
+        now = datetime.now(timezone.utc)
+        since = now - timedelta(hours=1)
+        values = {"virtual_number": sent["to"], "caller": sent["from"], "since": since}
+        row = dict(columns)
+        row.update(
+            call_id=f"fake:{sent['call_id']}",
+            provider="fake",
+            provider_call_id=sent["call_id"],
+            virtual_number=sent["to"],
+            caller=sent["from"],
+            started_at=now.strftime("%Y-%m-%d %H:%M:%S.%f"),
+            route="forwarded",
+            vacancy_id="vac-load",
+            employer_id="emp",
+            real_number="+79161234567",
+            talk_seconds=0,
+            is_spam=0,
+            is_missed=0,
+            has_resume=0,
+        )
+        db = local.db
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(routing.sql, routing.parameters(values)).fetchall()
+        db.execute(insert.sql, tuple(row[name] for name in insert.params))
+        db.execute("COMMIT")
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(DOCUMENT)))]
+        start_response("200 OK", headers)
+        return [DOCUMENT]
+
+    return app
+
+
 def serve_in_child(kind: str, folder: str, url: str | None, threads: int, pipe: Connection) -> None:
     """Child process: serve the app, then report which calls it logged."""
     tracker = None
     if kind == "floor":
         app: Any = floor_app(folder)
+    elif kind == "schema":
+        assert url is not None
+        app = schema_floor_app(url)
     else:
         app, tracker = tracker_app(storage_for(url))
     server = make_server("127.0.0.1", 0, app, threads)
@@ -161,7 +242,8 @@ def serve_in_child(kind: str, folder: str, url: str | None, threads: int, pipe: 
     worker.join()
     server.server_close()
     if tracker is None:
-        with sqlite3.connect(f"{folder}/floor.db") as db:
+        path = f"{folder}/floor.db" if url is None else url.removeprefix("sqlite:///")
+        with sqlite3.connect(path) as db:
             stored = db.execute("SELECT count(*) FROM calls").fetchone()[0]
         pipe.send((stored, stored == len(sent_ids)))
         return
@@ -236,8 +318,8 @@ def over_loopback(
     """One run against a fresh server process; None if the storage is not available."""
     with tempfile.TemporaryDirectory() as folder:
         url = None
-        if kind in {"sqlite", "postgres"}:
-            url = database_for(kind, folder)
+        if kind in {"sqlite", "postgres", "schema"}:
+            url = database_for("sqlite" if kind == "schema" else kind, folder)
             if url is None:
                 return None
         bodies = signed_bodies(calls, f"{kind[:2].upper()}{int(time.time())}")
@@ -315,6 +397,9 @@ def in_process(folder: str, count: int) -> dict[str, float]:
     trackers: list[CallTracker] = []
     urls: list[str] = []
     try:
+        schema_url = database_for("sqlite", folder)
+        if schema_url is not None:
+            apps["schema"] = schema_floor_app(schema_url)
         for kind in ("memory", "sqlite", "postgres"):
             url = None if kind == "memory" else database_for(kind, folder)
             if kind != "memory" and url is None:
@@ -344,34 +429,38 @@ def main() -> int:
     print(f"{clients} clients, at most {args.calls} calls or {seconds:.0f} s per run, 127.0.0.1")
     print(
         f"{'run':8} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} "
-        f"{'logged':>6}  exactly once  vs floor (mean of its two runs)"
+        f"{'logged':>6}  exactly once  vs floor  vs schema"
     )
     # The floor runs first and last; each run is compared with the mean of the two, so a
     # change of load on the machine during the runs shows, and falls on both sides.
     results = [
         (kind, over_loopback(kind, clients, seconds, args.calls, args.threads))
-        for kind in ("floor", "memory", "sqlite", "postgres", "floor")
+        for kind in ("floor", "schema", "memory", "sqlite", "postgres", "floor")
     ]
     floors = [result["per_second"] for kind, result in results if kind == "floor" and result]
     floor_rate = statistics.mean(floors)
+    schema_rate = next((r["per_second"] for kind, r in results if kind == "schema" and r), None)
     failed = False
     for kind, result in results:
         if result is None:
             print(f"{kind:8} (not available here)")
             continue
         ratio = result["per_second"] / floor_rate
+        versus_schema = f"{result['per_second'] / schema_rate:9.0%}" if schema_rate else ""
         failed |= result["errors"] > 0 or not result["exactly_once"]
         print(
             f"{kind:8} {result['calls']:6d} {result['per_second']:8.0f} {result['p50_ms']:7.1f} "
             f"{result['p99_ms']:7.1f} {result['errors']:6d} {result['stored']:6d}  "
-            f"{'yes' if result['exactly_once'] else 'NO':12}  {ratio:.0%}"
+            f"{'yes' if result['exactly_once'] else 'NO':12}  {ratio:8.0%} {versus_schema}"
         )
     with tempfile.TemporaryDirectory() as folder:
         times = in_process(folder, 500)
     floor_time = times.pop("floor")
+    schema_time = times.get("schema")
     print(f"\nin process, one inbound webhook: floor {floor_time * 1e6:.0f} µs")
     for kind, spent in times.items():
-        print(f"  {kind:8} {spent * 1e6:6.0f} µs  = {spent / floor_time:.2f}x the floor")
+        versus = f", {spent / schema_time:.2f}x the schema floor" if schema_time else ""
+        print(f"  {kind:8} {spent * 1e6:6.0f} µs  = {spent / floor_time:.2f}x the floor{versus}")
     return 1 if failed else 0
 
 
