@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from bench_storage import call_rows  # the same stored calls as the storage benchmark
 
 from calltrack.domain.model import Call, CallRoute
 from calltrack.storage import _schema as s
@@ -78,34 +79,10 @@ class Variant:
         return statistics.median(self.seconds[figure])
 
 
-def _call_rows(total: int) -> Iterator[dict[str, Any]]:
-    """Stored calls: a quarter spam, a quarter missed with a resume, a quarter with one."""
-    empty = {column.name: None for column in s.calls.c}
-    vacancies = max(1, total // PER_VACANCY)
-    for i in range(total):
-        kind = (i // vacancies) % 4  # every vacancy gets calls of each kind
-        yield {
-            **empty,
-            "call_id": f"fake:C{i:09d}",
-            "provider": "fake",
-            "provider_call_id": f"C{i:09d}",
-            "virtual_number": "+74951000001",
-            "caller": f"+7903{i % 9_999_991:07d}",
-            "started_at": T0 + timedelta(seconds=i),
-            "route": "spam" if kind == 3 else "forwarded",
-            "vacancy_id": f"v{i % vacancies}",
-            "employer_id": "e1",
-            "talk_seconds": 0,
-            "is_spam": kind == 3,
-            "is_missed": kind == 1,
-            "has_resume": kind in {0, 1},
-        }
-
-
 def _fill(storage: SqlStorage, total: int, *, analyze: bool) -> None:
     batch: list[dict[str, Any]] = []
     with storage.engine.begin() as conn:
-        for row in _call_rows(total):
+        for row in call_rows(total, max(1, total // PER_VACANCY)):
             batch.append(row)
             if len(batch) == BATCH:
                 conn.execute(sa.insert(s.calls), batch)

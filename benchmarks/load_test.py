@@ -117,6 +117,31 @@ def tracker_app(storage: Storage) -> tuple[WsgiApp, CallTracker]:
     return WsgiApp(WebhookHandler(tracker, [provider], public_url=BASE)), tracker
 
 
+def _signed_body(provider: FakeProvider, environ: dict[str, Any]) -> bytes | None:
+    """The request's body if its signature is good, else ``None``."""
+    size = int(environ.get("CONTENT_LENGTH") or 0)
+    body: bytes = environ["wsgi.input"].read(size)
+    url = BASE + environ["PATH_INFO"]
+    signature = environ.get("HTTP_X_FAKE_SIGNATURE", "")
+    try:
+        provider.verify(WebhookRequest("POST", url, {"x-fake-signature": signature}, body))
+    except InvalidSignature:
+        return None
+    return body
+
+
+def _connection(local: threading.local, path: str) -> sqlite3.Connection:
+    """This thread's connection, with the durability SqlStorage gives SQLite.
+
+    WAL (set on the file), ``synchronous=NORMAL``: no fsync per commit.
+    """
+    db: sqlite3.Connection | None = getattr(local, "db", None)
+    if db is None:
+        db = local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
 def floor_app(folder: str) -> Callable[..., list[bytes]]:
     """Verify the signature, store one row in SQLite as durably as SqlStorage, answer a document."""
     provider = FakeProvider((SECRET,), base_url=BASE)
@@ -127,24 +152,15 @@ def floor_app(folder: str) -> Callable[..., list[bytes]]:
     local = threading.local()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(size)
-        url = BASE + environ["PATH_INFO"]
-        signature = environ.get("HTTP_X_FAKE_SIGNATURE", "")
-        request = WebhookRequest("POST", url, {"x-fake-signature": signature}, body)
-        try:
-            provider.verify(request)
-        except InvalidSignature:
+        body = _signed_body(provider, environ)
+        if body is None:
             start_response("403 Forbidden", [("Content-Type", "text/plain")])
             return [b"bad signature\n"]
-        if not hasattr(local, "db"):
-            local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            # The durability SqlStorage gives SQLite: WAL, no fsync per commit.
-            local.db.execute("PRAGMA synchronous=NORMAL")
+        db = _connection(local, path)
         call_id = body[13:40].decode(errors="replace")
-        local.db.execute("BEGIN IMMEDIATE")
-        local.db.execute("INSERT OR IGNORE INTO calls VALUES (?, ?)", (call_id, body))
-        local.db.execute("COMMIT")
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR IGNORE INTO calls VALUES (?, ?)", (call_id, body))
+        db.execute("COMMIT")
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(DOCUMENT)))]
         start_response("200 OK", headers)
         return [DOCUMENT]
@@ -177,19 +193,10 @@ def schema_floor_app(url: str) -> Callable[..., list[bytes]]:
     local = threading.local()
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        size = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(size)
-        url = BASE + environ["PATH_INFO"]
-        signature = environ.get("HTTP_X_FAKE_SIGNATURE", "")
-        request = WebhookRequest("POST", url, {"x-fake-signature": signature}, body)
-        try:
-            provider.verify(request)
-        except InvalidSignature:
+        body = _signed_body(provider, environ)
+        if body is None:
             start_response("403 Forbidden", [("Content-Type", "text/plain")])
             return [b"bad signature\n"]
-        if not hasattr(local, "db"):
-            local.db = sqlite3.connect(path, timeout=30, isolation_level=None)
-            local.db.execute("PRAGMA synchronous=NORMAL")
         sent = json.loads(body)
         now = datetime.now(timezone.utc)
         since = now - timedelta(hours=1)
@@ -211,7 +218,7 @@ def schema_floor_app(url: str) -> Callable[..., list[bytes]]:
             is_missed=0,
             has_resume=0,
         )
-        db = local.db
+        db = _connection(local, path)
         db.execute("BEGIN IMMEDIATE")
         db.execute(routing.sql, routing.parameters(values)).fetchall()
         db.execute(insert.sql, tuple(row[name] for name in insert.params))

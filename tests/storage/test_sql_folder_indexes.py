@@ -12,7 +12,7 @@ import contextlib
 import itertools
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -96,6 +96,16 @@ def _sqlite_indexed_ids(storage: SqlStorage, index: str) -> set[str]:
             f"SELECT call_id FROM calls INDEXED BY {index} WHERE {FLAG[index]} = 1"  # noqa: S608 - names from the schema
         ).fetchall()
     return {row[0] for row in rows}
+
+
+def _assert_partial_indexes_hold_exactly(storage: SqlStorage, calls: Sequence[Call]) -> None:
+    """SQLite: the missed and with-resume indexes hold those of ``calls``, and nothing else."""
+    missed = {c.call_id for c in calls if c.missed}
+    resume = {c.call_id for c in calls if c.has_resume}
+    assert _sqlite_entries(storage, s.FOLDER_MISSED) == len(missed)
+    assert _sqlite_entries(storage, s.FOLDER_RESUME) == len(resume)
+    assert _sqlite_indexed_ids(storage, s.FOLDER_MISSED) == missed
+    assert _sqlite_indexed_ids(storage, s.FOLDER_RESUME) == resume
 
 
 def _folder_ids(tracker: CallTracker, *, missed: bool = False, resume: bool = False) -> set[str]:
@@ -194,12 +204,7 @@ class TestPartialIndexesHoldExactlyTheirCalls:
                 if ending is not None and tracker.call("fake", f"CA{n}").real_number:
                     _ended(tracker, f"CA{n}", ending)
             stored = tracker.calls("v1", include_spam=True, limit=1000).calls
-            missed = {c.call_id for c in stored if c.missed}
-            resume = {c.call_id for c in stored if c.has_resume}
-            assert _sqlite_entries(storage, s.FOLDER_MISSED) == len(missed)
-            assert _sqlite_entries(storage, s.FOLDER_RESUME) == len(resume)
-            assert _sqlite_indexed_ids(storage, s.FOLDER_MISSED) == missed
-            assert _sqlite_indexed_ids(storage, s.FOLDER_RESUME) == resume
+            _assert_partial_indexes_hold_exactly(storage, stored)
         finally:
             storage.close()
 
@@ -310,12 +315,7 @@ class TestUpgradeFrom0002:
             for where in EVERY_FILTER:
                 assert _pages(storage, where) == _expected_pages(calls, where), where
             if storage.dialect == "sqlite":
-                missed = {c.call_id for c in calls if c.missed}
-                resume = {c.call_id for c in calls if c.has_resume}
-                assert _sqlite_entries(storage, s.FOLDER_MISSED) == len(missed)
-                assert _sqlite_entries(storage, s.FOLDER_RESUME) == len(resume)
-                assert _sqlite_indexed_ids(storage, s.FOLDER_MISSED) == missed
-                assert _sqlite_indexed_ids(storage, s.FOLDER_RESUME) == resume
+                _assert_partial_indexes_hold_exactly(storage, calls)
         finally:
             storage.close()
 
